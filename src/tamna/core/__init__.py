@@ -1,0 +1,1 @@
+"""Foundations every room shares: settings, errors, time, the event bus and registries."""

@@ -1,0 +1,1 @@
+"""DuckDB backend: the embedded default, one file under the data directory, no server."""
