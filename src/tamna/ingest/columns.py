@@ -71,6 +71,15 @@ def _parse_time(text: str) -> object:
     return pc.cast(pa.array([text]), OBSERVATION_SCHEMA.field("time").type)[0].as_py()
 
 
+def _quality_names_to_codes(column: pa.Array) -> pa.Array:
+    """Replace quality names (``ok``, ``suspect``, …; any case, blanks around) by their codes, vectorised, so
+    that a column of names casts in one go; anything else passes unchanged to the cast and its error report."""
+    names = pa.array(list(QUALITY_BY_NAME), pa.string())
+    codes = pa.array([str(int(quality)) for quality in QUALITY_BY_NAME.values()], pa.string())
+    index = pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(column)), value_set=names)
+    return pc.if_else(pc.is_valid(index), pc.take(codes, index), column)
+
+
 def _parse_quality(text: str) -> int:
     key = text.strip().lower()
     if key in QUALITY_BY_NAME:
@@ -117,7 +126,7 @@ def typed_from_text(table: pa.Table) -> tuple[pa.Table, FieldErrors]:
             arrays[name] = pa.nulls(n, pa.float64())
     if "quality" in table.column_names:
         arrays["quality"] = _cast_or_find_bad(
-            table.column("quality").combine_chunks(),
+            _quality_names_to_codes(table.column("quality").combine_chunks()),
             pa.int8(),
             "quality",
             errors,

@@ -95,7 +95,8 @@ def _csv_batches(path: Path, source: str, pipeline: IngestPipeline) -> Iterator[
     try:
         reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+            # one thread keeps row numbers for malformed rows (the dead letter says where to look)
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=False),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False

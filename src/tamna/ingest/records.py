@@ -13,6 +13,7 @@ from tamna.domain.observations import MEASURE_COLUMNS, QUALITY_BY_NAME, Quality
 from tamna.ingest.columns import OBSERVATION_SCHEMA, FieldErrors
 
 MAX_RECORD_TEXT = 500
+JSON_TYPE_NAMES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 
 class RecordError(ValueError):
@@ -70,7 +71,8 @@ def records_to_table(records: Sequence[object], *, sensor_id: str | None = None)
     for row, record in enumerate(records):
         try:
             if not isinstance(record, dict):
-                raise RecordError("record", record, f"record is a JSON {type(record).__name__}, not an object")
+                kind = JSON_TYPE_NAMES.get(type(record), type(record).__name__)
+                raise RecordError("record", record_text(record), f"record is a JSON {kind}, not an object")
             sid = record.get("sensor_id", sensor_id)
             if not isinstance(sid, str) or not sid:
                 raise RecordError("sensor_id", sid, f"sensor_id {sid!r} is not a non-empty string")

@@ -132,6 +132,11 @@ class Store(Protocol):
         """Readings of one sensor or link in [start, end), averaged per bucket."""
         ...
 
+    # alerts
+    def count_open_alerts(self) -> int:
+        """Number of alerts raised and not yet closed."""
+        ...
+
     # dead letters
     def add_rejections(self, rejections: Sequence[Rejection]) -> None:
         """Keep refused records with their reasons."""

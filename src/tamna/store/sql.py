@@ -381,6 +381,10 @@ class SqlStore(ABC):
             rows = self._rows("SELECT key FROM sensors WHERE link_id = ?", (link_id,))
         return [int(r[0]) for r in rows]
 
+    # ---- alerts --------------------------------------------------------------------------------------
+    def count_open_alerts(self) -> int:
+        return int(self._rows("SELECT count(*) FROM alerts WHERE closed_at IS NULL")[0][0])
+
     # ---- dead letters --------------------------------------------------------------------------------
     def add_rejections(self, rejections: Sequence[Rejection]) -> None:
         if not rejections:

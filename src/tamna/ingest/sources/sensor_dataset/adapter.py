@@ -65,7 +65,10 @@ def load_dataset(folder: Path) -> SensorDataset:
         raise IngestError(f"{folder}: quantity {quantity!r} is not one of {', '.join(QUANTITY_COLUMN)}")
     if quantity == "speed" and unit not in TO_KMH:
         raise IngestError(f"{folder}: speed unit {unit!r} is not one of {', '.join(TO_KMH)}")
-    with (folder / readings["file"]).open(newline="", encoding="utf-8") as handle:
+    readings_path = folder / readings["file"]
+    if not readings_path.is_file():
+        raise IngestError(f"{folder}: readings file {readings['file']!r} named in meta.json is missing")
+    with readings_path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     if not rows:
         raise IngestError(f"{folder / readings['file']}: empty")
@@ -130,7 +133,10 @@ class SensorDatasetSensors:
     def read(self, path: Path) -> SensorRead:
         folder = path if path.is_dir() else path.parent
         meta = _meta(folder)
-        with (folder / meta["readings"]["file"]).open(newline="", encoding="utf-8") as handle:
+        readings_path = folder / meta["readings"]["file"]
+        if not readings_path.is_file():
+            raise IngestError(f"{folder}: readings file {readings_path.name!r} named in meta.json is missing")
+        with readings_path.open(newline="", encoding="utf-8") as handle:
             header = next(csv.reader(handle))
         time_column = meta["readings"].get("timestamp_column")
         raw_ids = [h for h in header if h != time_column]
