@@ -82,7 +82,7 @@ def test_a_bad_csv_cell_refuses_its_row_only(
     result = import_observations(pipeline, path)
     assert (result.received, result.stored, result.rejected) == (3, 2, 1)
     [rejection] = city_store.rejections()
-    assert (rejection.field, rejection.value, rejection.position) == (field, value, 2)
+    assert (rejection.field, rejection.value, rejection.position) == (field, value, 3)
     assert value.lower() in rejection.reason.lower()
     assert rejection.record == row
     assert raw(city_store, "s1") == [(at(10), 50.0, 1200.0), (at(10, 5), 48.0, None)]

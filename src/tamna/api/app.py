@@ -14,7 +14,7 @@ from tamna import __version__
 from tamna.api import problems
 from tamna.api.keys import ensure_key
 from tamna.api.limits import BodySizeLimit
-from tamna.api.routes import health, history, keys, network, observations, sensors, state
+from tamna.api.routes import health, history, keys, kpis, network, observations, recent, sensors, state, stream
 from tamna.api.state import AppState
 from tamna.api.web import router as web_router
 from tamna.core.events import EventBus
@@ -50,6 +50,7 @@ def create_app(
 ) -> FastAPI:
     """Build the API. ``background`` starts the roll-up worker and MQTT subscriber with the app."""
     settings = settings or load_settings()
+    owns_state = app_state is None
     shared = app_state or build_state(settings)
 
     @asynccontextmanager
@@ -61,11 +62,13 @@ def create_app(
         finally:
             if background:
                 shared.stop_background()
+            if owns_state:  # a caller that passed its own state closes its own store
+                shared.store.close()
 
     app = FastAPI(title="Tamna", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.tamna = shared
     problems.install(app)
-    for module in (health, network, sensors, state, history, observations, keys):
+    for module in (health, network, sensors, state, history, recent, observations, keys, kpis, stream):
         app.include_router(module.router)
     app.include_router(web_router)
 

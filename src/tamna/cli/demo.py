@@ -108,3 +108,4 @@ def demo(
     finally:
         if replay is not None:
             replay.stop()
+        state.store.close()

@@ -20,9 +20,9 @@ AllowRejects = Annotated[bool, typer.Option("--allow-rejects", help="exit 0 even
 PathArg = Annotated[Path, typer.Argument(help="file (or dataset folder)")]
 
 
-def _report_rejections(rejections: list[Rejection], total: int) -> None:
+def _report_rejections(rejections: list[Rejection], total: int, unit: str = "row") -> None:
     for item in rejections[:10]:
-        where = f"row {item.position}: " if item.position is not None else ""
+        where = f"{unit} {item.position}: " if item.position is not None else ""
         typer.echo(f"  refused {where}{item.reason}", err=True)
     if total > 10:
         typer.echo(f"  … and {total - 10} more (see the rejections table or GET /api/v1/rejections)", err=True)
@@ -46,7 +46,8 @@ def observations(path: PathArg, db: DbOption = None, allow_rejects: AllowRejects
     finally:
         store.close()
     typer.echo(f"{path.name}: {result.received} records, {result.stored} stored, {result.rejected} refused")
-    _report_rejections(result.rejections, result.rejected)
+    # CSV positions are line numbers (header = line 1); Parquet positions are row numbers
+    _report_rejections(result.rejections, result.rejected, "line" if path.suffix.lower() == ".csv" else "row")
     _finish(result.rejected, allow_rejects)
 
 

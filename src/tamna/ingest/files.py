@@ -44,8 +44,7 @@ def import_observations(pipeline: IngestPipeline, path: Path, *, flush_rollups: 
     else:
         raise IngestError(f"{path.name}: unsupported observation file type {suffix!r} (use .csv or .parquet)")
     total = IngestResult(source=source)
-    for table, errors, offset, extra, raw in batches:
-        positions = np.arange(offset, offset + table.num_rows) + 1
+    for table, errors, positions, extra, raw in batches:
         total.merge(
             pipeline.ingest_table(
                 table,
@@ -61,8 +60,9 @@ def import_observations(pipeline: IngestPipeline, path: Path, *, flush_rollups: 
     return total
 
 
-#: (typed table, conversion errors, offset of its first row, extra rejections, the table as read)
-Batch = tuple[pa.Table, FieldErrors, int, list[Rejection], pa.Table]
+#: (typed table, conversion errors, each row's position in the file, extra rejections, the table as read).
+#: Positions are line numbers for CSV (the header is line 1) and 1-based row numbers for Parquet.
+Batch = tuple[pa.Table, FieldErrors, np.ndarray, list[Rejection], pa.Table]
 
 
 def _csv_batches(path: Path, source: str, pipeline: IngestPipeline) -> Iterator[Batch]:
@@ -104,7 +104,7 @@ def _csv_batches(path: Path, source: str, pipeline: IngestPipeline) -> Iterator[
         )
     except (pa.ArrowInvalid, OSError) as err:
         raise IngestError(f"{path.name}: not a readable CSV file: {err}") from err
-    offset = 0
+    next_line = 2  # the header is line 1
     with reader:
         while True:
             try:
@@ -112,14 +112,19 @@ def _csv_batches(path: Path, source: str, pipeline: IngestPipeline) -> Iterator[
             except StopIteration:
                 break
             except pa.ArrowInvalid as err:
-                raise IngestError(f"{path.name}: CSV could not be read past row {offset}: {err}") from err
+                raise IngestError(f"{path.name}: CSV could not be read past line {next_line}: {err}") from err
             table = pa.Table.from_batches([batch])
             typed, errors = typed_from_text(table)
             extra, malformed[:] = list(malformed), []
-            yield typed, errors, offset, extra, table
-            offset += table.num_rows
+            # the lines this batch spans, minus the malformed ones skipped inside it
+            lines = np.arange(next_line, next_line + table.num_rows + len(extra))
+            skipped = np.array([r.position for r in extra if r.position is not None], dtype=np.int64)
+            positions = lines[~np.isin(lines, skipped)][: table.num_rows]
+            next_line += table.num_rows + len(extra)
+            yield typed, errors, positions, extra, table
     if malformed:
-        yield OBSERVATION_SCHEMA.empty_table(), FieldErrors(), offset, list(malformed), OBSERVATION_SCHEMA.empty_table()
+        empty = OBSERVATION_SCHEMA.empty_table()
+        yield empty, FieldErrors(), np.zeros(0, dtype=np.int64), list(malformed), empty
 
 
 def _parquet_batches(path: Path) -> Iterator[Batch]:
@@ -132,7 +137,7 @@ def _parquet_batches(path: Path) -> Iterator[Batch]:
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
         raw = pa.Table.from_batches([batch])
         typed, errors = typed_from_arrow(raw)
-        yield typed, errors, offset, [], raw
+        yield typed, errors, np.arange(offset, offset + batch.num_rows) + 1, [], raw
         offset += batch.num_rows
 
 
