@@ -136,7 +136,7 @@ def test_an_observation_file_with_a_bad_row_exits_1(tamna: Tamna, db: Path, regi
     allowed = tamna("import", "observations", bad, "--allow-rejects")
     assert allowed.exit_code == 0
     assert "1 refused" in allowed.stdout
-    assert "refused row 5" in allowed.stderr
+    assert "refused line 6" in allowed.stderr
 
 
 def test_unreadable_observation_files_are_clear_errors(tamna: Tamna, registered: None, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tamna.api.app import build_state, create_app
+from tamna.api.app import create_app
 from tamna.core.settings import Settings
 from tamna.core.timeutil import floor_time, utcnow
 from tamna.domain.sensors import Sensor, SensorKind
