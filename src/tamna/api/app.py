@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
@@ -14,7 +15,24 @@ from tamna import __version__
 from tamna.api import problems
 from tamna.api.keys import ensure_key
 from tamna.api.limits import BodySizeLimit
-from tamna.api.routes import health, history, keys, kpis, network, observations, recent, sensors, state, stream
+from tamna.api.routes import (
+    board,
+    forecasts,
+    gtfsrt,
+    health,
+    history,
+    keys,
+    kpis,
+    network,
+    observations,
+    recent,
+    sensors,
+    state,
+    stream,
+    transit,
+    twin,
+    vehicles,
+)
 from tamna.api.state import AppState
 from tamna.api.web import router as web_router
 from tamna.core.events import EventBus
@@ -23,6 +41,7 @@ from tamna.core.timeutil import utcnow
 from tamna.domain.access import Role
 from tamna.ingest.pipeline import IngestPipeline
 from tamna.store.base import Store, open_store
+from tamna.traffic.forecasting.live import LiveForecasts
 
 DESCRIPTION = """Tamna's city data hub: road network, sensors, live state, history and ingest.
 
@@ -31,9 +50,16 @@ with a role: *viewer* reads history, *operator* pushes data and registers sensor
 the network. Errors are RFC 9457 problem documents."""
 
 
-def build_state(settings: Settings, store: Store | None = None, *, clock: Callable[[], datetime] = utcnow) -> AppState:
+def build_state(
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    forecast_model: Path | None = None,
+) -> AppState:
     """Open the store (migrating it) and wire the pipeline and the bus. ``clock`` is the platform's "now" (the
-    simulation clock when the digital twin drives the city)."""
+    simulation clock when the digital twin drives the city). ``forecast_model`` is the artifact live forecasts use
+    (default: the newest under data_dir/models, else persistence)."""
     store = store or open_store(settings.database_url, memory_limit=settings.duckdb_memory_limit)
     store.migrate()
     if settings.admin_key:
@@ -42,6 +68,9 @@ def build_state(settings: Settings, store: Store | None = None, *, clock: Callab
     pipeline = IngestPipeline(store, bus, future_tolerance_s=settings.future_tolerance_s, clock=clock)
     app_state = AppState(settings=settings, store=store, bus=bus, pipeline=pipeline, clock=clock)
     bus.subscribe("network.changed", lambda _event: setattr(app_state, "network_geojson", None))
+    app_state.forecasts = LiveForecasts(
+        store, clock=clock, artifact=forecast_model, models_dir=settings.data_dir / "models"
+    )
     return app_state
 
 
@@ -68,7 +97,10 @@ def create_app(
     app = FastAPI(title="Tamna", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.tamna = shared
     problems.install(app)
-    for module in (health, network, sensors, state, history, recent, observations, keys, kpis, stream):
+    for module in (
+        health, network, sensors, state, history, recent, observations, keys, kpis, stream, twin, vehicles,
+        transit, gtfsrt, board, forecasts,
+    ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(web_router)
 

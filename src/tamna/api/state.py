@@ -15,6 +15,7 @@ from tamna.core.timeutil import utcnow
 from tamna.ingest.mqtt import MqttIngest
 from tamna.ingest.pipeline import IngestPipeline
 from tamna.store.base import Store
+from tamna.traffic.forecasting.live import LiveForecasts
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ class AppState:
     #: the platform's "now": the wall clock, or the simulation clock when the digital twin drives the city
     clock: Callable[[], datetime] = utcnow
     network_geojson: bytes | None = None
+    #: live traffic forecasts, refreshed each interval with the background work
+    forecasts: LiveForecasts | None = None
     requests: RequestCounter = field(default_factory=RequestCounter)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -43,12 +46,16 @@ class AppState:
         if self.settings.mqtt:
             self.mqtt = MqttIngest(self.pipeline, self.settings.mqtt, self.settings.city)
             self.mqtt.start(wait_s=2.0)
+        if self.forecasts is not None:
+            self.forecasts.start()
 
     def stop_background(self) -> None:
         """Stop workers, storing what they hold."""
         self._stop.set()
         if self.mqtt is not None:
             self.mqtt.stop()
+        if self.forecasts is not None:
+            self.forecasts.stop()
         for thread in self._threads:
             thread.join(timeout=10)
         self._flush_rollups()

@@ -75,12 +75,18 @@ def demo(
     port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None,
     mqtt: Annotated[str | None, typer.Option(help="broker for live data (default: 127.0.0.1:1883 if up)")] = None,
     backfill_hours: Annotated[float, typer.Option(help="hours of history replayed at start")] = 24.0,
+    scenario: Annotated[
+        Path | None, typer.Option(help="run on this SUMO twin (.sumocfg); default: Jeju or the generated city")
+    ] = None,
+    speed: Annotated[str, typer.Option(help='twin speed: simulated s per wall s, or "max"')] = "10",
 ) -> None:
-    """Start Tamna with the Jeju road network and a live replay of real loop-detector data."""
+    """Start Tamna on a digital twin (a SUMO city feeding its sensors and buses); without one, on the Jeju road
+    network with a live replay of real loop-detector data."""
     import uvicorn
 
     from tamna.api.app import build_state, create_app
     from tamna.api.keys import create_api_key
+    from tamna.cli.twin import choose_scenario, parse_speed, twin_demo
     from tamna.domain.access import Role
     from tamna.ingest.mqtt import broker_reachable
 
@@ -88,6 +94,11 @@ def demo(
     broker = mqtt or (DEFAULT_BROKER if broker_reachable(DEFAULT_BROKER) else None)
     settings = settings_with(port=port, mqtt=broker)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    rate = parse_speed(speed)
+    config = scenario or choose_scenario(settings, data)
+    if config is not None:
+        twin_demo(settings, config, broker=broker, speed=rate)
+        return
     state = build_state(settings)
     folder = find_data(data)
     replay = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tamna.cli import db, imports, keys
+from tamna.cli import db, forecast, imports, keys, transit, twin
 from tamna.cli.demo import demo
 from tamna.cli.serve import serve
 
@@ -14,3 +14,6 @@ app.command()(demo)
 app.add_typer(imports.app, name="import")
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
+app.add_typer(twin.app, name="twin")
+app.add_typer(transit.app, name="transit")
+app.add_typer(forecast.app, name="forecast")

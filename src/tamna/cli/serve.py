@@ -24,6 +24,7 @@ def serve(
     """Serve the API (and the MQTT subscriber when a broker is configured)."""
     import uvicorn
 
+    from tamna.api import serving
     from tamna.api.app import create_app
 
     configure_logging()
@@ -35,8 +36,16 @@ def serve(
             f"serving {workers} workers on http://{settings.host}:{settings.port} ({redact_url(settings.database_url)})"
         )
         os.environ[PER_PROCESS_ENV] = "1"  # each worker process subscribes under its own MQTT client id
-        uvicorn.run("tamna.api.app:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers)
+        uvicorn.run(
+            "tamna.api.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            # workers are separate processes: their event streams are cut after the grace period
+            timeout_graceful_shutdown=serving.SHUTDOWN_GRACE_S,
+        )
         return
     app = create_app(settings)
     typer.echo(f"Tamna on http://{settings.host}:{settings.port} (store {redact_url(settings.database_url)})")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    serving.run(app, host=settings.host, port=settings.port, log_level="info")

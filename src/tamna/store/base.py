@@ -13,7 +13,9 @@ from tamna.domain.access import ApiKeyRecord
 from tamna.domain.network import Link, RoadNetwork
 from tamna.domain.observations import HistoryPoint, LinkState, SensorState
 from tamna.domain.rejections import Rejection
+from tamna.domain.safety import Incident
 from tamna.domain.sensors import Sensor
+from tamna.store.transit import TransitStore
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -52,8 +54,9 @@ class Bucket(StrEnum):
 
 
 @runtime_checkable
-class Store(Protocol):
-    """Everything Tamna keeps. Both backends pass the same test suite (``tests/store``)."""
+class Store(TransitStore, Protocol):
+    """Everything Tamna keeps. Both backends pass the same test suite (``tests/store``); the transit part is
+    declared in :mod:`tamna.store.transit`."""
 
     backend: str
 
@@ -132,6 +135,19 @@ class Store(Protocol):
         """Readings of one sensor or link in [start, end), averaged per bucket."""
         ...
 
+    def sensor_series(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        bucket: Bucket,
+        measure: str = "speed_kmh",
+        sensor_ids: Sequence[str] | None = None,
+    ) -> list[tuple[str, datetime, float]]:
+        """``(sensor_id, bucket start, mean)`` of ``measure`` for every sensor (or those named) with a reading in
+        [start, end), ordered by sensor and time: the sensors x time matrix forecasting trains and predicts on."""
+        ...
+
     # alerts
     def count_open_alerts(self) -> int:
         """Number of alerts raised and not yet closed."""
@@ -148,6 +164,15 @@ class Store(Protocol):
 
     def count_rejections(self) -> int:
         """Number of dead-letter records."""
+        ...
+
+    # incidents
+    def upsert_incident(self, incident: Incident) -> None:
+        """Insert an incident, or replace the one with its id (a status change)."""
+        ...
+
+    def incidents(self, *, limit: int = 100) -> list[Incident]:
+        """Most recently reported first."""
         ...
 
     # access

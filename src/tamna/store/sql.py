@@ -25,8 +25,10 @@ from tamna.domain.access import ApiKeyRecord, Role
 from tamna.domain.network import Link, Node, RoadNetwork
 from tamna.domain.observations import HistoryPoint, LinkState, Quality, SensorState
 from tamna.domain.rejections import MAX_RECORD_CHARS, Rejection
+from tamna.domain.safety import Incident, IncidentStatus
 from tamna.domain.sensors import Sensor, SensorKind
 from tamna.store.base import Bucket
+from tamna.store.sql_transit import TransitQueries
 
 Row = tuple[Any, ...]
 
@@ -61,6 +63,7 @@ STAGE_NODES = pa.schema(
 
 _ROLLUP_MEASURES = ("speed_kmh", "flow_vph", "occupancy_pct")
 _ROLLUP_COUNTS = ("speed_n", "flow_n", "occupancy_n")
+_ROLLUP_WINDOW = timedelta(days=1)
 
 
 def _upsert_tail(key: str, columns: Sequence[str]) -> str:
@@ -72,7 +75,7 @@ def _placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
-class SqlStore(ABC):
+class SqlStore(TransitQueries, ABC):
     """A :class:`~tamna.store.base.Store` over SQL; subclasses are thin adapters to one database."""
 
     backend = "sql"
@@ -256,6 +259,15 @@ class SqlStore(ABC):
         hour = timedelta(hours=1)
         lo = floor_time(ensure_utc(start), hour)
         hi = floor_time(ensure_utc(end), hour) + hour
+        # A window at a time: a month of a city's readings aggregated in one statement passes DuckDB's memory
+        # limit (512 MB by default). Windows are whole hours, so each 1-h bucket sees all its 15-min buckets.
+        while lo < hi:
+            upto = min(lo + _ROLLUP_WINDOW, hi)
+            self._refresh_rollup_window(lo, upto)
+            lo = upto
+
+    def _refresh_rollup_window(self, lo: datetime, hi: datetime) -> None:
+        hour = timedelta(hours=1)
         means = ", ".join(f"avg({m}), count({m})" for m in _ROLLUP_MEASURES)
         columns = ("samples", *[c for pair in zip(_ROLLUP_MEASURES, _ROLLUP_COUNTS, strict=True) for c in pair])
         tail = _upsert_tail("sensor_key, bucket", columns)
@@ -368,6 +380,41 @@ class SqlStore(ABC):
             for r in rows
         ]
 
+    def sensor_series(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        bucket: Bucket,
+        measure: str = "speed_kmh",
+        sensor_ids: Sequence[str] | None = None,
+    ) -> list[tuple[str, datetime, float]]:
+        if measure not in _ROLLUP_MEASURES:  # the name becomes part of the SQL, so only known columns pass
+            raise StoreError(f"unknown measure {measure!r}; one of {', '.join(_ROLLUP_MEASURES)}")
+        bucket = Bucket(bucket)
+        params: list[Any] = [ensure_utc(start), ensure_utc(end)]
+        only = ""
+        if sensor_ids is not None:
+            if not sensor_ids:
+                return []
+            only = f" AND s.id IN ({_placeholders(len(sensor_ids))})"
+            params.extend(sensor_ids)
+        if bucket in (Bucket.MIN_15, Bucket.HOUR_1):
+            table = "obs_15m" if bucket is Bucket.MIN_15 else "obs_1h"
+            sql = (
+                f"SELECT s.id, r.bucket, r.{measure} FROM {table} r JOIN sensors s ON s.key = r.sensor_key "
+                f"WHERE r.bucket >= ? AND r.bucket < ? AND r.{measure} IS NOT NULL{only} ORDER BY s.id, r.bucket"
+            )
+        else:
+            step = bucket.step
+            when = self._bucket_sql("o.time", step) if step else "o.time"
+            sql = (
+                f"SELECT s.id, {when} AS b, avg(o.{measure}) FROM observations o "
+                f"JOIN sensors s ON s.key = o.sensor_key WHERE o.time >= ? AND o.time < ? "
+                f"AND o.{measure} IS NOT NULL{only} GROUP BY s.id, b ORDER BY s.id, b"
+            )
+        return [(str(r[0]), ensure_utc(r[1]), float(r[2])) for r in self._rows(sql, params)]
+
     def _history_keys(self, sensor_id: str | None, link_id: str | None) -> list[int]:
         if (sensor_id is None) == (link_id is None):
             raise StoreError("history needs exactly one of sensor_id and link_id")
@@ -428,6 +475,41 @@ class SqlStore(ABC):
     def count_rejections(self) -> int:
         return int(self._rows("SELECT count(*) FROM rejections")[0][0])
 
+    # ---- incidents -----------------------------------------------------------------------------------
+    def upsert_incident(self, incident: Incident) -> None:
+        columns = _INCIDENT_COLUMNS.split(", ")
+        with self._write_lock, self._transaction():
+            self._run(
+                f"INSERT INTO incidents ({_INCIDENT_COLUMNS}) VALUES ({_placeholders(len(columns))}) "
+                f"{_upsert_tail('id', columns[1:])}",
+                (
+                    incident.id,
+                    incident.kind,
+                    incident.status.value,
+                    incident.reported_at,
+                    incident.lon,
+                    incident.lat,
+                    incident.link_id,
+                    incident.description,
+                ),
+            )
+
+    def incidents(self, *, limit: int = 100) -> list[Incident]:
+        rows = self._rows(f"SELECT {_INCIDENT_COLUMNS} FROM incidents ORDER BY reported_at DESC, id LIMIT ?", (limit,))
+        return [
+            Incident(
+                id=r[0],
+                kind=r[1],
+                status=IncidentStatus(r[2]),
+                reported_at=ensure_utc(r[3]),
+                lon=r[4],
+                lat=r[5],
+                link_id=r[6],
+                description=r[7],
+            )
+            for r in rows
+        ]
+
     # ---- access --------------------------------------------------------------------------------------
     def add_api_key(self, record: ApiKeyRecord) -> None:
         with self._write_lock, self._transaction():
@@ -454,6 +536,7 @@ _LINK_COLUMNS = (
     "id, from_node, to_node, geometry, lanes, length_m, speed_limit_kmh, freeflow_speed_kmh, name, road_class"
 )
 _KEY_COLUMNS = "id, name, role, key_hash, created_at, revoked_at"
+_INCIDENT_COLUMNS = "id, kind, status, reported_at, lon, lat, link_id, description"
 
 
 def _f(value: Any) -> float | None:

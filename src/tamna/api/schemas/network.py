@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tamna.domain.network import RoadNetwork
+from tamna.domain.network import Node, RoadNetwork
 
 
 def network_geojson(network: RoadNetwork) -> dict[str, Any]:
@@ -29,5 +29,22 @@ def network_geojson(network: RoadNetwork) -> dict[str, Any]:
                 },
             }
             for link in network.links
+        ],
+    }
+
+
+def nodes_geojson(nodes: list[Node], kind: str | None = None) -> dict[str, Any]:
+    """Nodes (only those of ``kind`` when given, e.g. ``traffic_light``) as Point features."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": node.id,
+                "geometry": {"type": "Point", "coordinates": [node.lon, node.lat]},
+                "properties": {"id": node.id, "name": node.name, "kind": node.kind},
+            }
+            for node in nodes
+            if kind is None or node.kind == kind
         ],
     }

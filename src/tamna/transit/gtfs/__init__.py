@@ -1,0 +1,1 @@
+"""GTFS static: reading, validating (after the GTFS reference validator) and importing feeds."""
