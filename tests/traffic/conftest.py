@@ -20,7 +20,9 @@ START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday
 INTERVAL = timedelta(minutes=5)
 
 #: parameters that make every registered model fit in well under a second
-TINY_PARAMS: dict[str, dict[str, object]] = {"graph-mlp": {"epochs": 2, "hidden": 8, "embed": 4, "batch": 64, "members": 2}}
+TINY_PARAMS: dict[str, dict[str, object]] = {
+    "graph-mlp": {"epochs": 2, "hidden": 8, "embed": 4, "batch": 64, "members": 2}
+}
 
 
 def speeds(steps: int, sensors: int = SENSORS, seed: int = 7) -> np.ndarray:

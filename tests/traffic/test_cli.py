@@ -80,3 +80,15 @@ def test_bad_input_is_a_one_line_error(make_folder: FolderMaker, tmp_path: Path)
     assert code == 2 and "unknown model 'arima'" in err
     code, _, err = tamna(tmp_path, "forecast", "evaluate", "--model", "ridge")
     assert code == 2 and "the store has no speed_kmh readings" in err
+
+
+def test_an_unseen_layout_works_too(make_folder: FolderMaker, tmp_path: Path) -> None:
+    """15-minute flows in veh/h: the input window is still the last hour (4 steps), the unit is kept."""
+    meta = {"interval_minutes": 15, "quantity": "flow", "unit": "veh/h", "name": "flows"}
+    folder = make_folder(steps=600, name="flows", meta=meta)
+    code, out, err = tamna(tmp_path, "forecast", "evaluate", "--data", folder, "--model", "ridge", "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["unit"] == "veh/h"
+    # 600 rows, test part 120 rows, 4 input steps: T-GCN's count at 15 min (1 step) is 120 - 4 - 1
+    assert body["rows"][0]["windows"] == 115

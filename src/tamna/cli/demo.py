@@ -82,8 +82,7 @@ def demo(
 ) -> None:
     """Start Tamna on a digital twin (a SUMO city feeding its sensors and buses); without one, on the Jeju road
     network with a live replay of real loop-detector data."""
-    import uvicorn
-
+    from tamna.api import serving
     from tamna.api.app import build_state, create_app
     from tamna.api.keys import create_api_key
     from tamna.cli.twin import choose_scenario, parse_speed, twin_demo
@@ -115,7 +114,7 @@ def demo(
     typer.echo(f"operator key for this demo (shown once): {key}")
     typer.echo(f"Dashboard: {address}/   API docs: {address}/docs")
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        serving.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
         if replay is not None:
             replay.stop()

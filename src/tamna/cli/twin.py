@@ -247,8 +247,7 @@ def twin_demo(settings: Settings, config: Path, *, broker: str | None, speed: fl
 
 
 def _serve(state: AppState, runtime: TwinRuntime) -> None:
-    import uvicorn
-
+    from tamna.api import serving
     from tamna.api.app import create_app
     from tamna.api.keys import create_api_key
     from tamna.api.routes.twin import attach
@@ -277,7 +276,7 @@ def _serve(state: AppState, runtime: TwinRuntime) -> None:
     typer.echo(f"operator key for this demo (shown once): {key}")
     typer.echo(f"Dashboard: {address}/   API docs: {address}/docs   Twin: {address}/api/v1/twin")
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        serving.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
         summary = runtime.stop()
         state.stop_background()

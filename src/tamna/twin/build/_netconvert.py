@@ -17,7 +17,7 @@ from tamna.twin.build._tools import run_tool, sumo_binary, write_xml
 JOIN_DIST_M = 20.0
 #: Options every network shares: no U-turns except at dead ends (SUMO would otherwise offer one at every
 #: junction and the router uses them), and no right-before-left (Korean law has none; it gridlocks SUMO).
-_COMMON = (
+COMMON_OPTIONS = (
     "--no-turnarounds.except-deadend",
     "--junctions.right-before-left.speed-threshold",
     "0",
@@ -44,7 +44,7 @@ def convert_plain(nodes: Path, edges: Path, out: Path, *, cwd: Path) -> Path:
             str(JOIN_DIST_M),
             "--keep-edges.components",
             "1",
-            *_COMMON,
+            *COMMON_OPTIONS,
             "--output-file",
             out,
         ],
@@ -80,13 +80,16 @@ def patch_network(
     *,
     cwd: Path,
     nodes: Path | None = None,
+    tls_set: list[str] | None = None,
     programs: Path | None = None,
     plain_prefix: Path | None = None,
 ) -> Path:
-    """Rebuild ``net`` with signal nodes and/or fixed programs loaded on top."""
-    args: list[str | Path] = [sumo_binary("netconvert"), "--sumo-net-file", net, *_COMMON, "--output-file", out]
+    """Rebuild ``net`` with signal nodes (a node patch, or junction ids) and/or fixed programs loaded on top."""
+    args: list[str | Path] = [sumo_binary("netconvert"), "--sumo-net-file", net, *COMMON_OPTIONS, "--output-file", out]
     if nodes is not None:
         args += ["--node-files", nodes]
+    if tls_set:
+        args += ["--tls.set", ",".join(tls_set)]
     if programs is not None:
         args += ["--tllogic-files", programs]
     if plain_prefix is not None:

@@ -2,7 +2,8 @@
 
 netconvert reads the extract keeping the roads cars and buses use (``--keep-edges.by-vclass``), guesses what OSM
 rarely maps completely (signals from the signal nodes around a junction, motorway ramps, sidewalks), joins the
-nodes of one crossing and drops geometry-only nodes. Names are kept on the edges. Bus stops and lines come from
+nodes of one crossing and drops geometry-only nodes. Where OSM maps no signal, crossings of the main roads get one
+by road rank (:func:`infer_signals`). Names are kept on the edges. Bus stops and lines come from
 OSM's public-transport tagging when the extract has them (``--ptstop-output``/``--ptline-output``, then SUMO's
 ``ptlines2flows.py``), and no buses otherwise. The car demand is random (``randomTrips.py``, seeded), weighted
 by lanes and speed, with more trips at the fringe, at the hourly profile of
@@ -18,8 +19,10 @@ from __future__ import annotations
 import gzip
 import time
 from pathlib import Path
+from typing import Any
 
 from tamna.twin.build import _demand, _detectors
+from tamna.twin.build._netconvert import COMMON_OPTIONS, patch_network
 from tamna.twin.build._netinfo import read_net
 from tamna.twin.build._scenario import write_config
 from tamna.twin.build._tools import (
@@ -42,9 +45,14 @@ DEFAULT_WINDOW_S = (6 * 3600, 10 * 3600)
 #: Cars starting in the busiest hour per lane-km of car lanes. Measured on the Jeju centre, where the node-link
 #: holds only the main roads; OSM extracts hold every residential street, whose lane-km carry far less.
 PEAK_VPH_PER_LANE_KM = 12.0
-#: Signals netconvert adds on its own where OSM has none mapped: only where the incoming roads' speeds sum to
-#: this (m/s), i.e. crossings of two arterials, not every residential corner.
-TLS_GUESS_THRESHOLD = 110.0
+#: Road rank by OSM highway type, for the signals inferred where OSM maps none (see :func:`infer_signals`).
+MAJOR_RANK = {
+    "highway.motorway": 4,
+    "highway.trunk": 3,
+    "highway.primary": 3,
+    "highway.secondary": 2,
+    "highway.tertiary": 1,
+}
 BUS_HEADWAY_S = 600
 _SNIFF_BYTES = 4096
 
@@ -64,7 +72,7 @@ def _check_osm(osm: Path) -> None:
 
 
 def _netconvert(osm: Path, out: Path) -> tuple[Path, Path, Path]:
-    net, stops, lines = out / "osm.net.xml", out / "ptstops.add.xml", out / "build" / "ptlines.xml"
+    net, stops, lines = out / "build" / "pass1.net.xml", out / "ptstops.add.xml", out / "build" / "ptlines.xml"
     run_tool(
         [
             sumo_binary("netconvert"),
@@ -82,22 +90,14 @@ def _netconvert(osm: Path, out: Path) -> tuple[Path, Path, Path]:
             "--sidewalks.guess",
             "--junctions.join",
             "--tls.guess-signals",
-            "--tls.discard-simple",
             "--tls.join",
-            "--tls.guess",
-            "--tls.guess.threshold",
-            str(TLS_GUESS_THRESHOLD),
-            "--tls.default-type",
-            "static",
-            "--no-turnarounds.except-deadend",
-            "--output.street-names",
+            *COMMON_OPTIONS,
             "--osm.stop-output.length",
             "20",
             "--ptstop-output",
             stops,
             "--ptline-output",
             lines,
-            "--no-warnings",
         ],
         what="netconvert (OpenStreetMap → SUMO network)",
         cwd=out,
@@ -105,6 +105,32 @@ def _netconvert(osm: Path, out: Path) -> tuple[Path, Path, Path]:
     if not net.is_file():
         raise TwinBuildError(f"netconvert wrote no network for {osm}")
     return net, stops, lines
+
+
+def infer_signals(net: Any) -> list[str]:
+    """Unsignalised junctions where a primary or secondary road meets two more legs of tertiary rank or above.
+
+    OSM maps signals unevenly (the Dongjak extract has one signal node for a 2 × 3 km district of Seoul, where
+    every arterial crossing has lights). netconvert's ``--tls.guess`` thresholds on summed incoming speeds, which
+    either adds none or signalises residential corners too (399 in Jeju's centre); road rank is what decides where
+    a Korean crossing gets lights, so that is the rule, kept to crossings of the main roads.
+    """
+    chosen = []
+    for node in net.getNodes():
+        if node.getType() in ("traffic_light", "traffic_light_unregulated", "dead_end", "internal", "rail_crossing"):
+            continue
+        legs: dict[str, int] = {}
+        for edge in node.getIncoming():
+            other = edge.getFromNode().getID()
+            legs[other] = max(legs.get(other, 0), MAJOR_RANK.get(edge.getType(), 0))
+        for edge in node.getOutgoing():
+            other = edge.getToNode().getID()
+            legs[other] = max(legs.get(other, 0), MAJOR_RANK.get(edge.getType(), 0))
+        legs.pop(node.getID(), None)
+        ranks = sorted(legs.values(), reverse=True)
+        if len(ranks) >= 3 and ranks[0] >= 2 and ranks[2] >= 1:
+            chosen.append(node.getID())
+    return sorted(chosen)
 
 
 def _count(path: Path, tag: str) -> int:
@@ -190,7 +216,13 @@ def build_from_osm(
     out = prepare_out_dir(Path(out_dir))
     (out / "build").mkdir(exist_ok=True)
 
-    net_file, stops, lines = _netconvert(osm, out)
+    first, stops, lines = _netconvert(osm, out)
+    inferred = infer_signals(read_net(first))
+    net_file = out / "osm.net.xml"
+    if inferred:
+        patch_network(first, net_file, cwd=out, tls_set=inferred)
+    else:
+        first.replace(net_file)
     net = read_net(net_file)
     car_edges = [e for e in net.getEdges() if e.allows("passenger")]
     if not car_edges:
@@ -231,6 +263,7 @@ def build_from_osm(
         "junctions": len(net.getNodes()),
         "car_lane_km": round(lane_km, 1),
         "traffic_lights": len(net.getTrafficLights()),
+        "signals_inferred": len(inferred),
         "detectors": loops,
         "bus_stops": _count(stops, "busStop"),
         "bus_lines": _count(buses, "flow") if buses else 0,
