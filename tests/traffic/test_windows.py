@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from tamna.traffic.datasets.series import SensorSeries
+from tamna.traffic.forecasting.graph import distance_graph, transitions
 from tamna.traffic.forecasting.profile import Profile
 from tamna.traffic.forecasting.windows import calendar, cut, fill_causal, targets
 
@@ -53,3 +54,23 @@ def test_profile_leaves_out_the_row_it_is_asked_about() -> None:
     # a weekend slot with nothing else falls back to the time of day over all days, still without itself
     at_saturday = np.array([2 * day], dtype=np.int64)
     assert profile.lookup(at_saturday, np.array([[50.0]]), finest="daytype")[0, 0] == 15.0
+
+
+def test_the_sparse_walk_is_the_dense_product() -> None:
+    rng = np.random.default_rng(0)
+    graph = rng.random((30, 30))
+    graph[graph < 0.8] = 0
+    graph[4] = 0  # a sensor without neighbours
+    walks = transitions(graph)
+    assert len(walks) == 2  # directed: forward and backward
+    x = rng.random((9, 30))
+    for walk in walks:
+        np.testing.assert_allclose(walk.apply(x), x @ walk.dense.T, atol=1e-12)
+    np.testing.assert_allclose(walks[0].dense.sum(axis=1)[[0, 4]], [1.0, 0.0])
+
+
+def test_the_distance_graph_links_near_sensors_only() -> None:
+    near, also_near, far = (126.50, 33.50), (126.501, 33.50), (127.5, 34.5)
+    graph = distance_graph([near, also_near, far, None])
+    assert graph[0, 1] > 0.9 and graph[0, 1] == graph[1, 0]
+    assert graph[0, 2] == 0 and not graph[3].any()

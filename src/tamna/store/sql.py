@@ -63,7 +63,6 @@ STAGE_NODES = pa.schema(
 
 _ROLLUP_MEASURES = ("speed_kmh", "flow_vph", "occupancy_pct")
 _ROLLUP_COUNTS = ("speed_n", "flow_n", "occupancy_n")
-_ROLLUP_WINDOW = timedelta(days=1)
 
 
 def _upsert_tail(key: str, columns: Sequence[str]) -> str:
@@ -80,6 +79,8 @@ class SqlStore(TransitQueries, ABC):
 
     backend = "sql"
     dialect = ""
+    #: Longest span one roll-up refresh statement covers (None: the whole span at once).
+    rollup_window: timedelta | None = None
 
     def __init__(self) -> None:
         self._write_lock = threading.RLock()
@@ -259,10 +260,9 @@ class SqlStore(TransitQueries, ABC):
         hour = timedelta(hours=1)
         lo = floor_time(ensure_utc(start), hour)
         hi = floor_time(ensure_utc(end), hour) + hour
-        # A window at a time: a month of a city's readings aggregated in one statement passes DuckDB's memory
-        # limit (512 MB by default). Windows are whole hours, so each 1-h bucket sees all its 15-min buckets.
+        # Windows are whole hours, so each 1-h bucket sees all its 15-min buckets.
         while lo < hi:
-            upto = min(lo + _ROLLUP_WINDOW, hi)
+            upto = min(lo + self.rollup_window, hi) if self.rollup_window else hi
             self._refresh_rollup_window(lo, upto)
             lo = upto
 

@@ -21,6 +21,8 @@ class DuckDBStore(SqlStore):
 
     backend = "duckdb"
     dialect = "duckdb"
+    # A month of a city's readings rolled up in one statement passes the memory limit (512 MB by default).
+    rollup_window = timedelta(days=1)
 
     def __init__(self, path: Path | None, *, memory_limit: str = "512MB") -> None:
         super().__init__()

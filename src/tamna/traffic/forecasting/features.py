@@ -13,18 +13,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tamna.traffic.forecasting.graph import Walk
 from tamna.traffic.forecasting.profile import Profile
 from tamna.traffic.forecasting.windows import Windows, calendar
 
 
-def diffused_lags(scaled: np.ndarray, transitions: list[np.ndarray], hops: int) -> np.ndarray:
-    """B x N x (L * (1 + hops * len(transitions))) from ``scaled`` history (B x L x N)."""
+def diffused_lags(scaled: np.ndarray, walks: list[Walk], hops: int) -> np.ndarray:
+    """B x N x (L * (1 + hops * len(walks))) from ``scaled`` history (B x L x N)."""
     parts = [scaled]
-    for matrix in transitions:
-        walked = scaled
+    sensors = scaled.shape[2]
+    for walk in walks:
+        walked = scaled.reshape(-1, sensors)
         for _ in range(hops):
-            walked = walked @ matrix.T
-            parts.append(walked)
+            walked = walk.apply(walked)
+            parts.append(walked.reshape(scaled.shape))
     return np.concatenate(parts, axis=1).transpose(0, 2, 1)
 
 

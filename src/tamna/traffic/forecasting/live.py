@@ -145,6 +145,7 @@ class LiveForecasts:
 
     # ---- the model -------------------------------------------------------------------------------------
     def _artifact(self) -> tuple[Artifact | None, str | None]:
+        """The model to use now, or None and why not."""
         path = self.artifact_path
         if path is None and self.models_dir is not None:
             path = newest_artifact(self.models_dir)
@@ -157,15 +158,23 @@ class LiveForecasts:
                 self._loaded = None
                 return None, f"model artifact unusable: {err}"
         artifact = self._loaded[1]
+        reason = self._unsuitable(artifact)
+        return (None, reason) if reason else (artifact, None)
+
+    def _unsuitable(self, artifact: Artifact) -> str | None:
+        """Why a loaded artifact cannot serve the live forecasts, if it cannot."""
         meta = artifact.model.meta
         age = utcnow() - artifact.created
         if age > self.max_artifact_age:
-            return None, f"model is stale: trained {age.days} days ago (limit {self.max_artifact_age.days})"
+            return f"model is stale: trained {age.days} days ago (limit {self.max_artifact_age.days})"
         if meta is None or meta.quantity != "speed" or meta.unit.lower() not in TO_KMH:
-            return None, "model does not forecast speed in a known unit"
+            return "model does not forecast speed in a known unit"
         if meta.interval_s not in BUCKETS:
-            return None, f"model steps of {meta.interval_s} s have no store bucket"
-        return artifact, None
+            return f"model steps of {meta.interval_s} s have no store bucket"
+        reach_min = meta.horizon_steps * meta.interval_s // 60
+        if any(m * 60 % meta.interval_s or m > reach_min for m in self.horizons_min):
+            return f"model forecasts {reach_min} min ahead in {meta.interval_s} s steps, not every horizon served"
+        return None
 
     def _forecast(self, now: datetime, artifact: Artifact | None, reason: str | None) -> list[LinkForecast]:
         model = artifact.model if artifact else None
@@ -194,7 +203,9 @@ class LiveForecasts:
         steps_ahead = [int(m * 60 // interval.total_seconds()) for m in self.horizons_min]
         persistence = _persistence(matrix, last, steps_ahead)
         by_sensor: dict[str, _SensorForecast] = {}
-        learnt = self._model_forecast(artifact, matrix, ids, origin, steps_ahead) if artifact else {}
+        learnt: dict[str, _SensorForecast] = {}
+        if artifact is not None:
+            learnt, reason = self._model_forecast(artifact, matrix, ids, origin, steps_ahead)
         for i, sensor_id in enumerate(ids):
             if not fresh[i]:
                 continue
@@ -217,7 +228,8 @@ class LiveForecasts:
 
     def _model_forecast(
         self, artifact: Artifact, matrix: np.ndarray, ids: list[str], origin: datetime, steps_ahead: list[int]
-    ) -> dict[str, _SensorForecast]:
+    ) -> tuple[dict[str, _SensorForecast], str | None]:
+        """The model's forecasts of the sensors it knows, or none and the reason."""
         model = artifact.model
         meta = fitted(model.meta, model.name)
         to_kmh = TO_KMH[meta.unit.lower()]
@@ -225,7 +237,7 @@ class LiveForecasts:
         history = np.full((matrix.shape[0], len(meta.sensor_ids)), np.nan)
         known = [(j, column[s]) for j, s in enumerate(meta.sensor_ids) if s in column]
         if not known:
-            return {}
+            return {}, None
         for j, i in known:
             history[:, j] = matrix[:, i] / to_kmh
         windows = Windows(
@@ -238,13 +250,10 @@ class LiveForecasts:
             predicted = model.predict(windows)[0]  # H x N in the model's unit
         except (TamnaError, ValueError, RuntimeError) as err:
             log.warning("model %s failed, falling back to persistence: %s", model.name, err)
-            return {}
+            return {}, f"the model failed: {err}"
         band = model.band if model.band is not None else np.zeros((meta.horizon_steps, 2))
         out = {}
-        usable = [s for s in steps_ahead if s <= meta.horizon_steps]
-        if len(usable) != len(steps_ahead):
-            return {}
-        rows = np.array(usable) - 1
+        rows = np.array(steps_ahead) - 1
         for j, _ in known:
             speed = predicted[rows, j] * to_kmh
             out[meta.sensor_ids[j]] = _SensorForecast(
@@ -254,7 +263,7 @@ class LiveForecasts:
                 model=model.name,
                 reason=None,
             )
-        return out
+        return out, None
 
     def _merge(
         self,

@@ -17,6 +17,7 @@ import numpy as np
 from tamna.traffic.forecasting.windows import DAY_S, calendar
 
 LEVELS = ("week", "daytype", "day")
+LOOKUP_BLOCK = 4096
 
 
 class Profile:
@@ -55,24 +56,32 @@ class Profile:
         """
         shape = np.shape(times_s)
         flat = np.asarray(times_s, dtype=np.int64).ravel()
+        own = None if leave_out is None else leave_out.reshape(flat.size, -1)
+        out = np.empty((flat.size, self.mean.size))
+        # in blocks: a year of training windows at once would hold several S x N temporaries
+        for lo in range(0, flat.size, LOOKUP_BLOCK):
+            hi = lo + LOOKUP_BLOCK
+            out[lo:hi] = self._lookup(flat[lo:hi], None if own is None else own[lo:hi], finest)
+        return out.reshape(*shape, -1)
+
+    def _lookup(self, flat: np.ndarray, own: np.ndarray | None, finest: str) -> np.ndarray:
         keys = self._keys(flat)
         out = np.broadcast_to(self.mean, (flat.size, self.mean.size)).copy()
         decided = np.zeros_like(out, dtype=bool)
-        own = None
-        if leave_out is not None:
-            own = leave_out.reshape(flat.size, -1)
+        own_seen = None
+        if own is not None:
             own_seen = np.isfinite(own)
             own = np.where(own_seen, own, 0.0)
         for level in LEVELS[LEVELS.index(finest) :]:
             sums = self.sums[level][keys[level]]
             counts = self.counts[level][keys[level]]
-            if own is not None:
+            if own is not None and own_seen is not None:
                 sums = sums - own
                 counts = counts - own_seen
             usable = (counts > 0) & ~decided
             out[usable] = sums[usable] / counts[usable]
             decided |= usable
-        return out.reshape(*shape, -1)
+        return out
 
     def state(self) -> dict[str, Any]:
         """Arrays to save (``np.savez`` keys)."""

@@ -62,8 +62,8 @@ CENTRE_LINES = (
 #: Added on the whole island: intercity lines from the Jeju terminal to the other towns' centres.
 ISLAND_LINES = (
     LineSpec("T11", ("제주버스터미널", "서귀포버스터미널"), 1200),
-    LineSpec("T12", ("제주버스터미널", "한림환승정류장"), 1200),
-    LineSpec("T13", ("제주버스터미널", "함덕환승정류장", "세화환승정류장", "성산환승정류장"), 1200),
+    LineSpec("T12", ("제주버스터미널", "한림환승정류장", "대정환승정류장"), 1200),
+    LineSpec("T13", ("제주버스터미널", "함덕환승정류장", "세화환승정류장", "표선환승정류장", "남원환승정류장"), 1200),
     LineSpec("T14", ("제주버스터미널", "중문환승정류장"), 1800),
 )
 

@@ -47,12 +47,12 @@ __all__ = ["DEFAULT_WINDOW_S", "TwinBuildError", "build_jeju", "read_summary"]
 DEFAULT_WINDOW_S = (6 * 3600, 10 * 3600)
 #: Cars starting in the busiest hour in the centre. Chosen by measurement (see docs in the build summary): the
 #: centre then congests at the peak (mean speed falls to about half of the off-peak) without gridlocking.
-CENTRE_PEAK_VPH = 9000.0
+CENTRE_PEAK_VPH = 16000.0
 #: The whole island: the same density of trips per lane-km as the centre would overstate the countryside, so
 #: it gets this fraction of it.
-ISLAND_DENSITY_FACTOR = 0.35
+ISLAND_DENSITY_FACTOR = 0.25
 #: Lane-km of the centre's network (measured on the default build), the yardstick for scaling the island.
-CENTRE_LANE_KM = 720.0
+CENTRE_LANE_KM = 638.0
 #: Mid-block crossing program (단일로): cars green, yellow, then red while pedestrians cross.
 MIDBLOCK_PHASES = ((70, "G"), (3, "y"), (27, "r"))
 

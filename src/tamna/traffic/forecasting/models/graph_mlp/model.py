@@ -27,7 +27,7 @@ import numpy as np
 from tamna.traffic.forecasting.base import FitData, Forecaster, fitted
 from tamna.traffic.forecasting.errors import ForecastError
 from tamna.traffic.forecasting.features import calendar_features, diffused_lags
-from tamna.traffic.forecasting.graph import transitions
+from tamna.traffic.forecasting.graph import Walk, transitions
 from tamna.traffic.forecasting.metrics import score
 from tamna.traffic.forecasting.profile import Profile
 from tamna.traffic.forecasting.windows import Windows, cut, fill_causal, targets
@@ -51,17 +51,17 @@ class GraphMlpParams:
     and 5 times the CPU time of one.
     """
 
-    hidden: int = 64
+    hidden: int = 128
     layers: int = 2
     embed: int = 16
     hops: int = 2
-    epochs: int = 20
+    epochs: int = 12
     batch: int = 32
     lr: float = 3e-3
     weight_decay: float = 1e-4
     loss: str = "huber"
-    members: int = 1
-    max_minutes: float = 6.0
+    members: int = 3
+    max_minutes: float = 7.0
     threads: int = 1
 
 
@@ -91,7 +91,7 @@ class GraphMlp(Forecaster):
         if self.params.loss not in LOSSES:
             raise ForecastError(f"loss {self.params.loss!r} is not one of {', '.join(LOSSES)}")
         self.profile: Profile | None = None
-        self.transitions: list[np.ndarray] = []
+        self.transitions: list[Walk] = []
         self.adjacency: np.ndarray | None = None
         self.networks: list[Network] = []
 
@@ -287,7 +287,7 @@ class GraphMlp(Forecaster):
         if not self.networks:
             raise ForecastError(f"model {self.name!r} is not fitted")
         torch.save({"members": [network.state_dict() for network in self.networks]}, folder / "weights.pt")
-        arrays: dict[str, Any] = {f"transition_{i}": matrix for i, matrix in enumerate(self.transitions)}
+        arrays: dict[str, Any] = {f"transition_{i}": walk.dense for i, walk in enumerate(self.transitions)}
         arrays.update(fitted(self.profile, self.name).state(), adjacency=fitted(self.adjacency, self.name))
         np.savez(folder / "graph.npz", **arrays)
 
@@ -297,7 +297,7 @@ class GraphMlp(Forecaster):
         with np.load(folder / "graph.npz") as arrays:
             state = dict(arrays)
         self.adjacency = state["adjacency"]
-        self.transitions = [state[key] for key in sorted(k for k in state if k.startswith("transition_"))]
+        self.transitions = [Walk(state[key]) for key in sorted(k for k in state if k.startswith("transition_"))]
         self.profile = Profile.from_state(self._meta.interval_s, self._meta.timezone, state)
         members = torch.load(folder / "weights.pt", weights_only=True)["members"]
         self.networks = []

@@ -16,7 +16,7 @@ import numpy as np
 
 from tamna.traffic.forecasting.base import FitData, Forecaster, fitted
 from tamna.traffic.forecasting.features import Calendar, calendar_features, diffused_lags, fourier
-from tamna.traffic.forecasting.graph import transitions
+from tamna.traffic.forecasting.graph import Walk, transitions
 from tamna.traffic.forecasting.metrics import score
 from tamna.traffic.forecasting.profile import Profile
 from tamna.traffic.forecasting.windows import Windows, cut, fill_causal, targets
@@ -44,7 +44,7 @@ class Ridge(Forecaster):
         super().__init__(**params)
         self.profile: Profile | None = None
         self.weights: np.ndarray | None = None  # horizon x features
-        self.transitions: list[np.ndarray] = []
+        self.transitions: list[Walk] = []
 
     @property
     def context_steps(self) -> int:
@@ -140,7 +140,7 @@ class Ridge(Forecaster):
         return forecast
 
     def _save(self, folder: Path) -> None:
-        arrays: dict[str, Any] = {f"transition_{i}": matrix for i, matrix in enumerate(self.transitions)}
+        arrays: dict[str, Any] = {f"transition_{i}": walk.dense for i, walk in enumerate(self.transitions)}
         arrays.update(fitted(self.profile, self.name).state(), weights=fitted(self.weights, self.name))
         np.savez(folder / "weights.npz", **arrays)
 
@@ -150,4 +150,4 @@ class Ridge(Forecaster):
         self.weights = state.pop("weights")
         self.profile = Profile.from_state(self._meta.interval_s, self._meta.timezone, state)
         # the graph is part of the data, not of the weights: keep it with them so the artifact stands alone
-        self.transitions = [state[key] for key in sorted(k for k in state if k.startswith("transition_"))]
+        self.transitions = [Walk(state[key]) for key in sorted(k for k in state if k.startswith("transition_"))]
