@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import os
 import re
 import time
@@ -141,7 +142,7 @@ def test_bus_stops_keep_korean_names_and_lines_serve_them(built: tuple[Path, flo
         assert len(served) >= 8
         positions = [edges.index(edge) for edge in served]
         assert positions == sorted(positions), route.get("id")
-        for a, b in zip(edges, edges[1:], strict=False):
+        for a, b in itertools.pairwise(edges):
             assert net.getEdge(b) in net.getEdge(a).getOutgoing(), (route.get("id"), a, b)
 
 
