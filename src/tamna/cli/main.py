@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tamna.cli import db, forecast, imports, keys, transit, twin
+from tamna.cli import db, forecast, imports, keys, signals, transit, twin
 from tamna.cli.demo import demo
 from tamna.cli.serve import serve
 
@@ -17,3 +17,4 @@ app.add_typer(db.app, name="db")
 app.add_typer(twin.app, name="twin")
 app.add_typer(transit.app, name="transit")
 app.add_typer(forecast.app, name="forecast")
+app.add_typer(signals.app, name="signals")

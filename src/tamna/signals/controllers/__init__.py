@@ -1,0 +1,1 @@
+"""Signal controllers, one module each, registered by name in :mod:`tamna.signals.registry`."""

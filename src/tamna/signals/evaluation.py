@@ -1,0 +1,119 @@
+"""Evaluating controllers: the benchmark's episode settings, one run's result, and their summary over seeds.
+
+The episode itself runs in the SUMO twin (:func:`tamna.twin.signal_episode.run_episode`): the twin may use this
+room, never the other way round, so what is here holds no simulator.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tamna.signals.metrics import TripStats
+from tamna.signals.program import TimingRules
+
+#: the name a run without any Tamna controller reports: SUMO runs the network's programs by itself
+NETWORK_PROGRAM = "network-program"
+
+
+@dataclass(frozen=True)
+class EpisodeSettings:
+    """How an episode runs. The defaults are RESCO's: teleporting off, a decision every 10 s, the whole window
+    of the scenario; the yellow is the program's own unless set (RESCO uses 3 s; 2 s on arterial4x4)."""
+
+    seed: int = 1
+    decision_step_s: float = 10.0
+    rules: TimingRules = field(default_factory=TimingRules)
+    #: stop here (scenario seconds) instead of at the scenario's end
+    until_s: float | None = None
+    #: SUMO's ``--time-to-teleport``; negative: never teleport a stuck vehicle (RESCO)
+    time_to_teleport_s: float = -1.0
+    #: CO2 through SUMO's emission device (costs some speed)
+    emissions: bool = True
+    #: check every step's signal states against the safety rules (tests; costs some speed)
+    check_safety: bool = False
+    params: Mapping[str, float] = field(default_factory=dict)
+    #: how often the queue on the controlled approaches is sampled, seconds
+    queue_sample_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One episode's figures."""
+
+    scenario: str
+    controller: str
+    seed: int
+    begin_s: float
+    end_s: float
+    signals: int
+    controlled: int
+    trips: TripStats
+    #: mean number of standing vehicles on the controlled approach lanes, over the sampled instants
+    mean_queue_veh: float
+    teleports: int
+    decisions: int
+    overrides: Mapping[str, int]
+    wall_s: float
+    safety_violations: Sequence[str] = ()
+
+    @property
+    def sim_per_wall_s(self) -> float:
+        """Simulated seconds per wall second of the simulation loop (controller included)."""
+        return (self.end_s - self.begin_s) / self.wall_s if self.wall_s > 0 else math.inf
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        data = asdict(self)
+        data["sim_per_wall_s"] = round(self.sim_per_wall_s, 1)
+        data["safety_violations"] = list(self.safety_violations)
+        return data
+
+
+#: the figures summarised over seeds: name → how to read it from a run
+FIGURES: dict[str, str] = {
+    "delay_s": "average delay per vehicle (RESCO), s",
+    "trip_time_s": "average trip time (arrived), s",
+    "waiting_s": "average waiting time, s",
+    "mean_queue_veh": "mean queue on controlled approaches, vehicles",
+    "arrived": "throughput: trips completed",
+    "teleports": "teleports",
+    "co2_kg": "CO2, kg",
+    "sim_per_wall_s": "simulation speed, simulated s per wall s",
+}
+
+
+def figure(run: RunResult, name: str) -> float:
+    """One figure of a run by its :data:`FIGURES` name."""
+    if name == "mean_queue_veh":
+        return run.mean_queue_veh
+    if name == "teleports":
+        return float(run.teleports)
+    if name == "sim_per_wall_s":
+        return run.sim_per_wall_s
+    return float(getattr(run.trips, name))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean and sample standard deviation over seeds (0 for one seed)."""
+
+    mean: float
+    sd: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"{self.mean:.2f} ± {self.sd:.2f}" if self.n > 1 else f"{self.mean:.2f}"
+
+
+def summarise(runs: Sequence[RunResult]) -> dict[str, Spread]:
+    """Every figure of :data:`FIGURES` over ``runs``."""
+    summary = {}
+    for name in FIGURES:
+        values = [figure(run, name) for run in runs]
+        sd = statistics.stdev(values) if len(values) > 1 else 0.0
+        summary[name] = Spread(statistics.fmean(values), sd, len(values))
+    return summary

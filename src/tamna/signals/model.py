@@ -1,0 +1,127 @@
+"""What a controller sees and says, independent of any simulator: an intersection's green phases and the lanes
+each serves, one observation of its detectors, and the decision it returns.
+
+The SUMO twin builds these from a network's own signal programs (``tamna.twin.signal_control``); a field
+controller adapter would build them from the cabinet's phase table and its loops. Controllers see nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+#: Signal-state characters that let traffic go (SUMO's notation: G priority green, g green that yields).
+GREEN = frozenset("Gg")
+#: Characters that announce the end of a green.
+YELLOW = frozenset("yY")
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One controlled link of a signal: from an incoming lane to an outgoing lane, at a signal-state index."""
+
+    index: int
+    in_lane: str
+    out_lane: str
+    #: a pedestrian crossing, not a road movement
+    pedestrian: bool = False
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A green phase of the program: which links are green and the bounds on its green time."""
+
+    #: position among the intersection's green phases (what a controller chooses)
+    index: int
+    #: SUMO signal state while this phase is green (one character per link)
+    state: str
+    #: incoming road lanes with a green in this phase, in link order
+    lanes: tuple[str, ...]
+    min_green_s: float
+    max_green_s: float
+    #: the green time the scenario's own plan gives it
+    plan_green_s: float
+
+    @property
+    def green_links(self) -> frozenset[int]:
+        """Link indices that are green in this phase."""
+        return frozenset(i for i, c in enumerate(self.state) if c in GREEN)
+
+
+@dataclass(frozen=True)
+class Intersection:
+    """A signalised intersection as a controller sees it."""
+
+    id: str
+    movements: tuple[Movement, ...]
+    phases: tuple[Phase, ...]
+    yellow_s: float
+    all_red_s: float
+
+    @property
+    def clearance_s(self) -> float:
+        """Yellow plus all-red: the time between two greens."""
+        return self.yellow_s + self.all_red_s
+
+    @property
+    def incoming_lanes(self) -> tuple[str, ...]:
+        """Road lanes entering the intersection under its control."""
+        return _unique(m.in_lane for m in self.movements if not m.pedestrian)
+
+    @property
+    def outgoing_lanes(self) -> tuple[str, ...]:
+        """Road lanes leaving the intersection from a controlled link."""
+        return _unique(m.out_lane for m in self.movements if not m.pedestrian)
+
+    def movements_of(self, phase: int) -> tuple[Movement, ...]:
+        """The road movements green in ``phase``."""
+        green = self.phases[phase].green_links
+        return tuple(m for m in self.movements if m.index in green and not m.pedestrian)
+
+
+@dataclass(frozen=True)
+class LaneReading:
+    """One lane's detector data at the moment of an observation."""
+
+    #: vehicles on the lane
+    vehicles: int = 0
+    #: vehicles standing (below 0.1 m/s): the queue
+    queue: int = 0
+    occupancy_pct: float = 0.0
+    mean_speed_ms: float = 0.0
+    #: vehicles that crossed the stop-line detector since the previous observation of this intersection
+    arrivals: int = 0
+    #: seconds since a vehicle last passed the stop-line detector (inf: none yet, no detector, or a vehicle
+    #: standing on it: a queue that does not move is no reason to extend a green)
+    gap_s: float = float("inf")
+
+
+NO_READING = LaneReading()
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a controller knows when it is asked: the time, the phase now green and for how long, and every
+    incoming and outgoing lane's reading."""
+
+    time_s: float
+    phase: int
+    green_s: float
+    lanes: Mapping[str, LaneReading]
+
+    def lane(self, lane: str) -> LaneReading:
+        """The reading of ``lane`` (empty when the lane has no data)."""
+        return self.lanes.get(lane, NO_READING)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The phase to show and how long to hold it before the controller is asked again. The safety layer may
+    shorten, lengthen or defer it; it never shows anything unsafe because of it."""
+
+    phase: int
+    hold_s: float
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))

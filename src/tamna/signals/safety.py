@@ -1,0 +1,219 @@
+"""The safety layer: every controller's decision passes here, and only what this module allows reaches a signal.
+
+:class:`SignalTimer` turns decisions into signal states. It holds each green for at least its minimum (the
+phase's, raised for pedestrians to walk plus crossing time) and at most its maximum, and puts a yellow and an
+all-red of the intersection's clearance times between two greens, whatever the controller asks: a switch asked
+too early is deferred to the end of the minimum green, a hold past the maximum becomes a switch to the next phase.
+
+:class:`ClearanceMonitor` checks the other way round, from the states a signal actually showed (as SUMO reports
+them), so that tests can prove the rules on every simulated step without trusting the timer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tamna.signals.errors import ControllerFault
+from tamna.signals.model import GREEN, YELLOW, Decision, Intersection
+
+#: Time comparisons tolerate this much (SUMO steps are multiples of the step length, held as floats).
+EPS_S = 1e-6
+#: The shortest hold a decision can ask: a controller that answers 0 would be asked again in the same instant.
+MIN_HOLD_S = 1.0
+
+
+class Stage(StrEnum):
+    """Where a signal is in its cycle."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    ALL_RED = "all-red"
+
+
+def yellow_state(current: str, target: str) -> str:
+    """The state shown during the yellow from ``current`` to ``target``: links losing their green show yellow;
+    links green in both keep their green; the rest stay as they are (red)."""
+    return "".join(
+        "y" if c in GREEN and (i >= len(target) or target[i] not in GREEN) else c for i, c in enumerate(current)
+    )
+
+
+def all_red_state(current: str, target: str) -> str:
+    """The state during the all-red from ``current`` to ``target``: only links green in both keep a green."""
+    return "".join(
+        c if c in GREEN and i < len(target) and target[i] in GREEN else ("r" if c in GREEN else c)
+        for i, c in enumerate(current)
+    )
+
+
+@dataclass
+class SignalTimer:
+    """One intersection's signal under a controller. Times are simulated seconds."""
+
+    intersection: Intersection
+    now_s: float
+    phase: int = 0
+    stage: Stage = Stage.GREEN
+    green_since_s: float = field(init=False)
+    next_decision_s: float = field(init=False)
+    #: how often the layer changed a decision, by reason (``min_green``, ``max_green``)
+    overrides: Counter[str] = field(default_factory=Counter)
+    _target: int = field(init=False, default=0)
+    _target_hold_s: float = field(init=False, default=0.0)
+    _stage_ends_s: float = field(init=False, default=math.inf)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.phase < len(self.intersection.phases):
+            raise ControllerFault(f"signal {self.intersection.id} has no phase {self.phase}")
+        self.green_since_s = self.now_s
+        self.next_decision_s = self.now_s
+
+    # ---- reading --------------------------------------------------------------------------------------
+    def state(self) -> str:
+        """The signal state to show now."""
+        phases = self.intersection.phases
+        current = phases[self.phase].state
+        if self.stage is Stage.GREEN:
+            return current
+        target = phases[self._target].state
+        return yellow_state(current, target) if self.stage is Stage.YELLOW else all_red_state(current, target)
+
+    def green_s(self, now_s: float) -> float:
+        """How long the current phase has been green (0 during a clearance)."""
+        return now_s - self.green_since_s if self.stage is Stage.GREEN else 0.0
+
+    def due(self, now_s: float) -> bool:
+        """Whether the controller is to be asked now."""
+        return self.stage is Stage.GREEN and now_s >= self.next_decision_s - EPS_S
+
+    # ---- moving on ------------------------------------------------------------------------------------
+    def advance(self, now_s: float) -> None:
+        """Move through yellow and all-red as their times run out."""
+        self.now_s = now_s
+        while self.stage is not Stage.GREEN and now_s >= self._stage_ends_s - EPS_S:
+            if self.stage is Stage.YELLOW:
+                self.stage = Stage.ALL_RED
+                self._stage_ends_s += self.intersection.all_red_s
+            else:
+                self.stage = Stage.GREEN
+                self.phase = self._target
+                self.green_since_s = self._stage_ends_s
+                self.next_decision_s = self.green_since_s + self._target_hold_s
+                self._stage_ends_s = math.inf
+
+    def request(self, decision: Decision, now_s: float) -> None:
+        """Apply a controller's decision as far as the rules allow."""
+        phases = self.intersection.phases
+        if not 0 <= decision.phase < len(phases):
+            raise ControllerFault(
+                f"signal {self.intersection.id}: the controller asked for phase {decision.phase}, "
+                f"it has {len(phases)} (0–{len(phases) - 1})"
+            )
+        if self.stage is not Stage.GREEN:
+            return  # a clearance runs to its end; the controller is asked again after it
+        hold = decision.hold_s if math.isfinite(decision.hold_s) else MIN_HOLD_S
+        hold = max(hold, MIN_HOLD_S)
+        current = phases[self.phase]
+        green = now_s - self.green_since_s
+        if decision.phase == self.phase:
+            room = current.max_green_s - green
+            if room <= EPS_S:
+                self.overrides["max_green"] += 1
+                self._switch((self.phase + 1) % len(phases), hold, now_s)
+            else:
+                if hold > room + EPS_S:
+                    self.overrides["max_green"] += 1
+                self.next_decision_s = now_s + min(hold, room)
+        elif green < current.min_green_s - EPS_S:
+            self.overrides["min_green"] += 1
+            self.next_decision_s = self.green_since_s + current.min_green_s
+        else:
+            self._switch(decision.phase, hold, now_s)
+
+    def _switch(self, target: int, hold_s: float, now_s: float) -> None:
+        phase = self.intersection.phases[target]
+        self._target = target
+        self._target_hold_s = min(max(hold_s, phase.min_green_s), phase.max_green_s)
+        self.stage = Stage.YELLOW
+        self._stage_ends_s = now_s + self.intersection.yellow_s
+        self.next_decision_s = math.inf
+        self.advance(now_s)
+
+
+@dataclass
+class ClearanceMonitor:
+    """Checks the states one signal showed, step by step, against its rules; collects every violation."""
+
+    intersection: Intersection
+    violations: list[str] = field(default_factory=list)
+    _kind: list[str] = field(default_factory=list)
+    _since: list[float] = field(default_factory=list)
+    _last_yellow_end_s: float = -math.inf
+    _state: str = ""
+    _state_since_s: float = 0.0
+
+    @property
+    def min_green_s(self) -> float:
+        return min(p.min_green_s for p in self.intersection.phases)
+
+    @property
+    def max_green_s(self) -> float:
+        return max(p.max_green_s for p in self.intersection.phases)
+
+    def observe(self, time_s: float, state: str) -> None:
+        """The state shown from ``time_s`` on."""
+        rules = self.intersection
+        kinds = [_kind(c) for c in state]
+        if not self._kind:
+            self._kind, self._since = kinds, [time_s] * len(kinds)
+            self._state, self._state_since_s = state, time_s
+            return
+        if state != self._state:
+            self._check_unchanged(time_s)
+            self._state, self._state_since_s = state, time_s
+        yellow_now = "yellow" in kinds
+        for i, (before, after) in enumerate(zip(self._kind, kinds, strict=True)):
+            if before == after:
+                continue
+            lasted = time_s - self._since[i]
+            where = f"signal {rules.id} link {i} at {time_s:g} s"
+            if before == "green" and after == "red":
+                self.violations.append(f"{where}: green to red without yellow")
+            elif before == "green" and lasted < self.min_green_s - EPS_S:
+                self.violations.append(f"{where}: green of {lasted:g} s < minimum {self.min_green_s:g} s")
+            if before == "yellow":
+                self._last_yellow_end_s = time_s
+                if lasted < rules.yellow_s - EPS_S:
+                    self.violations.append(f"{where}: yellow of {lasted:g} s < {rules.yellow_s:g} s")
+                if after == "green":
+                    self.violations.append(f"{where}: yellow back to green")
+            if after == "green" and before == "red":
+                if yellow_now:
+                    self.violations.append(f"{where}: green while another link shows yellow")
+                elif time_s - self._last_yellow_end_s < rules.all_red_s - EPS_S:
+                    gap = time_s - self._last_yellow_end_s
+                    self.violations.append(f"{where}: all-red of {gap:g} s < {rules.all_red_s:g} s")
+            self._kind[i], self._since[i] = after, time_s
+
+    def finish(self, time_s: float) -> list[str]:
+        """Close the run at ``time_s``; returns the violations found."""
+        self._check_unchanged(time_s)
+        return self.violations
+
+    def _check_unchanged(self, time_s: float) -> None:
+        held = time_s - self._state_since_s
+        if any(c in GREEN for c in self._state) and held > self.max_green_s + EPS_S:
+            self.violations.append(
+                f"signal {self.intersection.id}: green {self._state} held {held:g} s > maximum {self.max_green_s:g} s"
+            )
+
+
+def _kind(char: str) -> str:
+    if char in GREEN:
+        return "green"
+    if char in YELLOW:
+        return "yellow"
+    return "red"

@@ -1,0 +1,183 @@
+"""One evaluation episode: a scenario in SUMO (libsumo, in this process) under a controller, with the benchmark's
+settings, from the scenario's begin to its end; the figures come from SUMO's trip information.
+
+Everything that can be checked is checked before libsumo sees a file (a broken configuration or network can
+crash it rather than raise); SUMO is closed and the process-wide reservation released whatever happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from tamna.signals.control import SignalControl
+from tamna.signals.controller import ControllerKind, ControlSettings
+from tamna.signals.errors import NoSignalsError, SignalsError
+from tamna.signals.evaluation import NETWORK_PROGRAM, EpisodeSettings, RunResult
+from tamna.signals.metrics import read_tripinfo
+from tamna.signals.model import Intersection
+from tamna.signals.registry import controller_kind, resolve
+from tamna.signals.safety import ClearanceMonitor
+from tamna.twin import sumo as sumo_access
+from tamna.twin.detectors import stopline_loops, write_loops
+from tamna.twin.errors import TwinError
+from tamna.twin.netfile import read_net
+from tamna.twin.scenario import Scenario
+from tamna.twin.signal_control import SumoSignals, read_intersections
+
+log = logging.getLogger(__name__)
+
+TRIPINFO = "tripinfo.xml"
+LOOPS = "signal-loops.add.xml"
+
+
+def run_episode(
+    scenario: Scenario, controller: str | None, work_dir: Path, settings: EpisodeSettings | None = None
+) -> RunResult:
+    """Run ``scenario`` under ``controller`` (a registered name or ``best``; None: the network's own programs,
+    untouched) and return its figures. SUMO's outputs go to ``work_dir``."""
+    settings = settings or EpisodeSettings()
+    name = resolve(controller) if controller is not None else NETWORK_PROGRAM
+    kind = controller_kind(name) if controller is not None else None
+    end_s = settings.until_s if settings.until_s is not None else scenario.end_s
+    if end_s is None:
+        raise SignalsError(f"scenario {scenario.config}: it has no end time; give one (--until)")
+    if end_s <= scenario.begin_s:
+        raise SignalsError(f"the episode's end {end_s:g} s is not after the scenario's begin {scenario.begin_s:g} s")
+    try:
+        net = read_net(scenario.net_file)
+    except TwinError as err:
+        raise SignalsError(str(err)) from err
+    if net.signals == 0:
+        raise NoSignalsError(f"{scenario.net_file}: the network has no traffic lights to control")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    # loops count arrivals over the whole episode (one interval), so any two observations can be differenced
+    loops = stopline_loops(net, scenario.name, period_s=end_s - scenario.begin_s + 1.0)
+    write_loops(work_dir / LOOPS, loops, note="stop-line loops for signal control, written by Tamna")
+    error_log = work_dir / sumo_access.ERROR_LOG
+    error_log.write_text("", encoding="utf-8")
+    args = sumo_access.command_line(scenario.config, [*scenario.additional_files, work_dir / LOOPS], error_log)
+    args += _episode_options(settings, work_dir / TRIPINFO, end_s)
+    owner = f"signal evaluation of {scenario.name}"
+    sumo = sumo_access.libsumo()
+    sumo_access.claim(owner)
+    try:
+        try:
+            sumo.start(args)
+        except Exception as err:  # libsumo says only "Process Error"; SUMO's reason is in the log
+            message = sumo_access.error_message(error_log, err)
+            raise SignalsError(f"SUMO could not load {scenario.config}: {message}") from err
+        try:
+            result = _loop(sumo, scenario, name, kind, settings, end_s, {loop.lane: loop.sumo_id for loop in loops})
+        except SignalsError:
+            raise
+        except Exception as err:  # SUMO's own failures while running
+            message = sumo_access.error_message(error_log, err)
+            raise SignalsError(f"SUMO failed running {scenario.config}: {message}") from err
+    finally:
+        try:
+            if sumo.simulation.isLoaded():
+                sumo.close()  # writes the unfinished and undeparted trips
+        finally:
+            sumo_access.release(owner)
+    trips = read_tripinfo(work_dir / TRIPINFO)
+    return RunResult(trips=trips, **result)
+
+
+def run_episode_isolated(
+    scenario: Scenario,
+    controller: str | None,
+    work_dir: Path,
+    settings: EpisodeSettings | None = None,
+    *,
+    timeout_s: float | None = None,
+) -> RunResult:
+    """:func:`run_episode` in a fresh process, which is ended afterwards whatever happens (a timeout included).
+
+    libsumo keeps some state from one simulation to the next inside a process (seen on cologne1: the same
+    seed and plan gave 513 or 507 arrivals on a second load, never on the first; the trips there are routed
+    by SUMO's routing device at insertion), so figures that must be reproducible each get their own process.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # a fork would inherit this process's libsumo state
+    with context.Pool(1) as pool:
+        pending = pool.apply_async(run_episode, (scenario, controller, work_dir, settings))
+        try:
+            return pending.get(timeout_s)
+        except multiprocessing.TimeoutError:
+            raise SignalsError(f"the episode on {scenario.config} did not end within {timeout_s:g} s") from None
+
+
+def _episode_options(settings: EpisodeSettings, tripinfo: Path, end_s: float) -> list[str]:
+    args = ["--seed", str(settings.seed), "--end", f"{end_s:g}"]
+    args += ["--time-to-teleport", f"{settings.time_to_teleport_s:g}"]
+    args += ["--tripinfo-output", str(tripinfo)]
+    args += ["--tripinfo-output.write-unfinished", "true", "--tripinfo-output.write-undeparted", "true"]
+    if settings.emissions:
+        args += ["--device.emissions.probability", "1"]
+    return args
+
+
+def _loop(
+    sumo: ModuleType,
+    scenario: Scenario,
+    name: str,
+    kind: ControllerKind | None,
+    settings: EpisodeSettings,
+    end_s: float,
+    loops: dict[str, str],
+) -> dict[str, Any]:
+    simulation: Any = sumo.simulation
+    intersections, signals = read_intersections(sumo, settings.rules)
+    if kind is not None and not intersections:
+        raise NoSignalsError(
+            f"{scenario.net_file}: none of its {signals} traffic lights has two green phases to choose between"
+        )
+    adapter = SumoSignals(sumo, intersections, loops)
+    begin = float(simulation.getTime())
+    control = None
+    if kind is not None:
+        control_settings = ControlSettings(settings.decision_step_s, dict(settings.params))
+        control = SignalControl(intersections, kind, control_settings, now_s=begin)
+    monitors = _monitors(intersections) if settings.check_safety else {}
+    teleports, queue_total, queue_samples = 0, 0, 0
+    next_sample = begin
+    started = time.perf_counter()
+    now = begin
+    while now < end_s - 1e-9:
+        if control is not None:
+            adapter.show(control.step(now, adapter.observe))
+        for signal_id, monitor in monitors.items():
+            monitor.observe(now, adapter.state(signal_id))
+        if now >= next_sample - 1e-9:
+            queue_total += adapter.queue()
+            queue_samples += 1
+            next_sample += settings.queue_sample_s
+        simulation.step()
+        teleports += int(simulation.getStartingTeleportNumber())
+        now = float(simulation.getTime())
+    wall = time.perf_counter() - started
+    violations = [v for m in monitors.values() for v in m.finish(now)]
+    return {
+        "scenario": scenario.name,
+        "controller": name,
+        "seed": settings.seed,
+        "begin_s": begin,
+        "end_s": now,
+        "signals": signals,
+        "controlled": len(intersections) if control is not None else 0,
+        "mean_queue_veh": queue_total / queue_samples if queue_samples else 0.0,
+        "teleports": teleports,
+        "decisions": control.decisions if control is not None else 0,
+        "overrides": dict(control.overrides()) if control is not None else {},
+        "wall_s": wall,
+        "safety_violations": tuple(violations),
+    }
+
+
+def _monitors(intersections: list[Intersection]) -> dict[str, ClearanceMonitor]:
+    return {i.id: ClearanceMonitor(i) for i in intersections}

@@ -1,0 +1,71 @@
+"""``tamna signals``: evaluate on a real scenario (text and JSON), the controller list, and refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tamna.cli.main import app
+from tamna.signals.registry import RECOMMENDED
+
+pytestmark = pytest.mark.data
+
+
+def tamna(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [*map(str, args)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_evaluate_reports_every_figure_over_seeds_as_json(shared_data: Path) -> None:
+    config = shared_data / "sumo" / "cologne1" / "cologne1.sumocfg"
+    code, out, err = tamna(
+        "signals", "evaluate", "--scenario", config, "--controller", "best", "--seeds", "2",
+        "--until", "25800", "--yellow", "3", "--check-safety", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["controller"] == RECOMMENDED and body["seeds"] == 2
+    assert [run["seed"] for run in body["runs"]] == [1, 2]
+    summary = body["summary"]
+    for name in ("delay_s", "trip_time_s", "waiting_s", "mean_queue_veh", "arrived", "teleports", "co2_kg"):
+        assert summary[name]["n"] == 2
+    assert summary["delay_s"]["mean"] > 0 and summary["co2_kg"]["mean"] > 0
+    assert summary["teleports"]["mean"] == 0  # teleporting is off, as in RESCO
+    assert all(run["safety_violations"] == [] for run in body["runs"])
+
+
+def test_evaluate_prints_a_readable_summary(shared_data: Path) -> None:
+    config = shared_data / "sumo" / "cologne1" / "cologne1.sumocfg"
+    code, out, err = tamna(
+        "signals", "evaluate", "--scenario", config, "--controller", "fixed-time", "--until", "25500"
+    )
+    assert code == 0, err
+    assert "cologne1: fixed-time on 1 of 1 signals" in out
+    assert "average delay per vehicle (RESCO), s" in out
+
+
+def test_controllers_lists_the_registry_and_best() -> None:
+    code, out, _ = tamna("signals", "controllers")
+    assert code == 0
+    assert {line.split()[0] for line in out.splitlines()} >= {"fixed-time", "max-pressure", "actuated", "best"}
+
+
+def test_unknown_controller_is_one_line_listing_the_known(shared_data: Path) -> None:
+    config = shared_data / "sumo" / "cologne1" / "cologne1.sumocfg"
+    code, _, err = tamna("signals", "evaluate", "--scenario", config, "--controller", "magic")
+    assert code == 2
+    assert "unknown controller 'magic'" in err and "max-pressure" in err
+
+
+def test_missing_scenario_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = tamna("signals", "evaluate", "--scenario", tmp_path / "none.sumocfg")
+    assert code == 2 and "no such file" in err
+
+
+def test_bad_param_is_refused(shared_data: Path) -> None:
+    config = shared_data / "sumo" / "cologne1" / "cologne1.sumocfg"
+    code, _, err = tamna("signals", "evaluate", "--scenario", config, "--param", "gap_s")
+    assert code == 2 and "NAME=NUMBER" in err
