@@ -444,3 +444,21 @@ def test_a_key_hash_is_stored_once(store: Store) -> None:
     with pytest.raises(StoreError):
         store.add_api_key(ApiKeyRecord(id="k2", name="copy", role=Role.ADMIN, key_hash="a" * 64, created_at=at(9)))
     assert [k.id for k in store.api_keys()] == ["k1"]
+
+
+def test_signal_changes_are_logged_newest_first(store: Store) -> None:
+    from tamna.domain.signals import SignalAction, SignalChange
+
+    def change(minute: int, signal_id: str, action: SignalAction, phase: int | None) -> SignalChange:
+        return SignalChange(
+            id=f"c{minute}", at=at(9, minute), sim_time=at(7, minute), scenario="grid", signal_id=signal_id,
+            action=action, previous="network-program", controller="max-pressure", phase=phase,
+            key_id="k1", key_name="duty", role="operator",
+        )  # fmt: skip
+
+    store.add_signal_change(change(1, "A", SignalAction.CONTROLLER, None))
+    store.add_signal_change(change(2, "B", SignalAction.HOLD, 2))
+    store.add_signal_change(change(3, "A", SignalAction.HOLD, 1))
+    assert [c.id for c in store.signal_changes()] == ["c3", "c2", "c1"]
+    assert [c.id for c in store.signal_changes(signal_id="A", limit=1)] == ["c3"]
+    assert store.signal_changes()[1] == change(2, "B", SignalAction.HOLD, 2)

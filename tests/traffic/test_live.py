@@ -135,6 +135,7 @@ def test_the_endpoint_serves_forecasts_publicly(city: Store, artifact: Path, tmp
         wrong = client.get("/api/v1/forecasts", params={"horizon_min": 7})
         assert wrong.status_code == 422
         assert "horizon_min 7 is not one of 15, 30, 45, 60" in wrong.json()["detail"]
+        assert [(e["field"], e["value"]) for e in wrong.json()["errors"]] == [("horizon_min", "7")]
 
 
 def test_the_background_thread_starts_and_stops(city: Store, tmp_path: Path) -> None:
@@ -142,3 +143,21 @@ def test_the_background_thread_starts_and_stops(city: Store, tmp_path: Path) -> 
     live.start()
     live.stop()
     assert live.current()  # refreshed by the thread or on request
+
+
+def test_the_forecast_model_setting_chooses_the_artifact(
+    city: Store, artifact: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--forecast-model`` of ``tamna serve`` and ``tamna demo`` is this setting (TAMNA_FORECAST_MODEL)."""
+    from tamna.cli.forecast_model import announce_forecast_model
+
+    settings = Settings(data_dir=tmp_path / "elsewhere", env="test", forecast_model=artifact)
+    state = build_state(settings, city, clock=lambda: NOW)
+    assert state.forecasts is not None
+    assert {f.model for f in state.forecasts.current(link_id="L3")} == {"ridge"}
+    announce_forecast_model(artifact)
+    assert "forecasts: ridge, trained" in capsys.readouterr().out
+    # a broken artifact does not stop the platform: it warns (and the forecasts fall back, as tested above)
+    (artifact / "model.json").write_text("{}")
+    announce_forecast_model(artifact)
+    assert "forecasts fall back to the last-value baseline" in capsys.readouterr().err

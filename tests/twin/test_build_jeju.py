@@ -146,6 +146,31 @@ def test_bus_stops_keep_korean_names_and_lines_serve_them(built: tuple[Path, flo
             assert net.getEdge(b) in net.getEdge(a).getOutgoing(), (route.get("id"), a, b)
 
 
+def test_bus_lines_are_exported_as_gtfs_through_the_registers_stops(built: tuple[Path, float]) -> None:
+    """The twin's GTFS passes Tamna's validator; its stops are the register's: BIS station ids, Korean names and
+    the surveyed positions (not the lane positions they were snapped to)."""
+    from tamna.transit.gtfs.importer import load_feed
+
+    folder = built[0].parent / "gtfs"
+    loaded = load_feed(folder, feed_id="twin-jeju")
+    print(loaded.report.render())
+    assert loaded.report.errors == 0
+    with (_data() / "jeju" / "bus-stops" / "jeju_bus_stops_20221101.utf8.csv").open(encoding="utf-8") as handle:
+        register = {row["정류소아이디"]: row for row in csv.DictReader(handle)}
+    with (folder / "stops.txt").open(encoding="utf-8") as handle:
+        stops = list(csv.DictReader(handle))
+    assert len(stops) >= 100
+    for stop in stops:
+        real = register[stop["stop_id"]]
+        assert stop["stop_name"] == real["정류소명"].strip()  # the register pads a few names
+        assert HANGUL.search(stop["stop_name"])
+        assert abs(float(stop["stop_lon"]) - float(real["경도"])) < 1e-6
+        assert abs(float(stop["stop_lat"]) - float(real["위도"])) < 1e-6
+    with (folder / "routes.txt").open(encoding="utf-8") as handle:
+        lines = {row["route_id"] for row in csv.DictReader(handle)}
+    assert lines == {flow.get("line") for flow in _root(built[0].parent / "buses.rou.xml").iter("flow")}
+
+
 def test_demand_has_a_morning_peak(built: tuple[Path, float]) -> None:
     departures = [float(v.get("depart", "0")) for v in _root(built[0].parent / "cars.rou.xml").iter("vehicle")]
     per_hour = {h: sum(1 for d in departures if h * 3600 <= d < (h + 1) * 3600) for h in range(6, 10)}

@@ -19,7 +19,7 @@ from tests.twin.conftest import Twin
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def test_the_same_seed_builds_the_same_city(generated_city: Path, tmp_path: Path) -> None:

@@ -83,12 +83,12 @@ LINK_POINT_JS = """
   const dx = b.x - a.x, dy = b.y - a.y, len = Math.hypot(dx, dy);
   const nx = -dy / len, ny = dx / len;
   const rect = map.getCanvas().getBoundingClientRect();
-  const layers = ['links', 'sensors', 'buses', 'incidents'];
+  const layers = [...tamna.linkLayers, 'sensors', 'buses', 'incidents'];
   for (const along of [fraction, 0.75, 0.15, 0.85]) {
     for (const off of [2, 1.5, 2.5, 3, 1, 3.5, 4]) {
       const x = a.x + dx * along + nx * off, y = a.y + dy * along + ny * off;
       const hits = map.queryRenderedFeatures([x, y], {layers});
-      if (hits.length && hits.every((h) => h.layer.id === 'links' && h.properties.id === id)) {
+      if (hits.length && hits.every((h) => tamna.linkLayers.includes(h.layer.id) && h.properties.id === id)) {
         return {x: x + rect.left, y: y + rect.top, cx: x, cy: y};
       }
     }

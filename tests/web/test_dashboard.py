@@ -53,7 +53,7 @@ def test_map_draws_every_link_and_colours_them_by_live_speed(visit: Any, city: C
     page = seen.page
     total = len(city.state.store.network().links)
     assert page.evaluate("tamna.links.size") == total
-    assert page.evaluate("tamna.map.queryRenderedFeatures({layers: ['links']}).length") > total // 2
+    assert page.evaluate("tamna.map.queryRenderedFeatures({layers: tamna.linkLayers}).length") > total // 2
     assert page.locator("#count-links").inner_text() == f"{total:,}"
     assert page.locator("#count-sensors").inner_text() == str(len(city.sensor_of))
     wait_until(page, "(id) => tamna.map.getFeatureState({source: 'links', id}).ratio < 0.5", arg=jammed)

@@ -22,9 +22,14 @@ export function dateTime(value, timeZone) {
   }).format(new Date(value));
 }
 
+const numberFormats = new Map(); // toLocaleString would build a formatter on every call
+
 export function number(value, digits = 0) {
   if (value === null || value === undefined || Number.isNaN(value)) return '–';
-  return Number(value).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  if (!numberFormats.has(digits)) {
+    numberFormats.set(digits, new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  }
+  return numberFormats.get(digits).format(Number(value));
 }
 
 export function percent(ratio) {

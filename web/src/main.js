@@ -2,10 +2,12 @@
 // city KPIs, a chart for any clicked road or sensor, and the digital twin's clock, all kept live by the server's
 // event stream. Data shown comes from the API of the server that served the page, and from nowhere else.
 
-import { CityMap, LAYER_GROUPS, prewarm } from './map.js';
+import { CityMap, FORECAST_LAYERS, LAYER_GROUPS, LINK_LAYERS, prewarm } from './map.js';
+import { ForecastLayer, MAP_HORIZON_MIN, showNote } from './forecast.js';
 import { DetailsPanel, KpiPanel } from './panels.js';
 import { connectStream } from './stream.js';
 import { TwinPanel } from './twin.js';
+import { SignalLayer } from './signals.js';
 import * as fmt from './format.js';
 
 performance.mark('tamna:script');
@@ -29,6 +31,9 @@ const app = {
   serverTime: null,
   streamStatus: 'connecting',
   received: { links: 0, kpis: 0, vehicles: 0, twin: 0, incidents: 0 },
+  forecastOn: false, // the map shows the speed in 30 minutes instead of now
+  linkLayers: LINK_LAYERS, // the map layers that draw the roads (one per lane count), and their forecast twins
+  forecastLayers: FORECAST_LAYERS,
   linkDraws: [], // {links, receivedAt, drawnAt} (epoch ms) of recent live updates, for latency checks
 };
 window.tamna = app;
@@ -50,6 +55,7 @@ async function optionalJSON(url) {
 
 prewarm();
 let cityMap = null; // made when the network has arrived
+let forecastLayer = null; // the "Speed in 30 min" layer, made with the map
 const kpis = new KpiPanel(config.timeZone);
 const details = new DetailsPanel({ timeZone: config.timeZone, onClose: () => cityMap?.select(null) });
 const twin = new TwinPanel({ timeZone: config.timeZone, onVehicles: (count) => kpis.setVehicles(count) });
@@ -129,7 +135,11 @@ function showIncidents() {
       geometry: { type: 'Point', coordinates: [i.lon, i.lat] },
       properties: { id: i.id, kind: i.kind, status: i.status, description: i.description ?? null },
     }));
-  if (app.ready) cityMap.setPoints('incidents', features);
+  // an empty source is left alone: setting it again costs the map a frame, which the first view waits for
+  if (app.ready && (features.length || app.incidentsDrawn)) {
+    cityMap.setPoints('incidents', features);
+    app.incidentsDrawn = features.length > 0;
+  }
   $('count-incidents').textContent = fmt.number(features.length);
 }
 
@@ -176,6 +186,12 @@ function reading(row) {
   ];
 }
 
+/** The speed that counts as uncongested on a link, as the server's ratios use it: free flow, else the limit. */
+function referenceSpeed(id) {
+  const link = app.links.get(id);
+  return link ? link.freeflow_speed_kmh || link.speed_limit_kmh || null : null;
+}
+
 function linkItem(id) {
   const link = app.links.get(id) || { id };
   return {
@@ -190,7 +206,8 @@ function linkItem(id) {
       ['Speed limit', link.speed_limit_kmh ? `${fmt.number(link.speed_limit_kmh)} km/h` : '–'],
     ],
     historyUrl: `/api/v1/links/${encodeURIComponent(id)}/recent?hours=6`,
-    reference: link.freeflow_speed_kmh || link.speed_limit_kmh || null,
+    forecastFor: id,
+    reference: referenceSpeed(id),
   };
 }
 
@@ -206,13 +223,14 @@ function sensorItem(id) {
       ['Link', sensor.link_id || 'none'],
     ],
     historyUrl: `/api/v1/sensors/${encodeURIComponent(id)}/recent?hours=6`,
-    reference: link ? link.freeflow_speed_kmh || link.speed_limit_kmh : null,
+    forecastFor: sensor.link_id || null, // forecasts are per link, its sensors merged
+    reference: sensor.link_id ? referenceSpeed(sensor.link_id) : null,
   };
 }
 
 function show(hit) {
   const props = hit.properties;
-  const layer = hit.layer.id;
+  const layer = hit.group;
   let item;
   if (layer === 'links') item = linkItem(props.id);
   else if (layer === 'sensors') item = sensorItem(props.id);
@@ -251,15 +269,17 @@ function bindMap() {
       const props = hit.properties;
       const title = document.createElement('b');
       let rest = '';
-      if (hit.layer.id === 'links') {
+      if (hit.group === 'links') {
         const link = app.links.get(props.id) || {};
         title.textContent = link.name || 'Unnamed road';
         title.lang = HANGUL.test(title.textContent) ? 'ko' : 'en';
         const row = app.states.get(props.id);
         rest = row ? ` · ${fmt.number(row.speed_kmh)} km/h, ${fmt.percent(row.speed_ratio)} of free flow` : ' · no live reading';
-      } else if (hit.layer.id === 'sensors') {
+        const ahead = app.forecastOn ? forecastLayer.byLink.get(props.id) : null;
+        if (ahead) rest += ` · in ${MAP_HORIZON_MIN} min ${fmt.number(ahead.speed_kmh)} km/h`;
+      } else if (hit.group === 'sensors') {
         title.textContent = `Sensor ${props.id}`;
-      } else if (hit.layer.id === 'buses') {
+      } else if (hit.group === 'buses') {
         title.textContent = `Bus ${props.id}`;
         rest = props.route_id ? ` · route ${props.route_id}` : '';
       } else {
@@ -278,12 +298,22 @@ function bindMap() {
     const group = box.dataset.layer;
     const saved = localStorage.getItem(`tamna.layer.${group}`);
     if (saved !== null) box.checked = saved === '1';
-    if (group in LAYER_GROUPS) cityMap.setVisible(group, box.checked);
+    const apply = () => (group === 'forecast' ? showForecastLayer(box.checked) : cityMap.setVisible(group, box.checked));
+    if (group in LAYER_GROUPS && (group !== 'forecast' || box.checked)) apply();
     box.addEventListener('change', () => {
       localStorage.setItem(`tamna.layer.${group}`, box.checked ? '1' : '0');
-      cityMap.setVisible(group, box.checked);
+      apply();
     });
   }
+}
+
+/** The map shows either live speeds or the speed in 30 minutes; the legend says which, and who forecast. */
+function showForecastLayer(on) {
+  app.forecastOn = on;
+  forecastLayer.setOn(on);
+  $('legend-title').textContent = on ? `Speed in ${MAP_HORIZON_MIN} min against free flow` : 'Speed against free flow';
+  $('legend-forecast').hidden = !on;
+  $('legend-none').textContent = on ? 'no forecast' : 'no live reading';
 }
 
 function midpoint(coordinates) {
@@ -315,8 +345,11 @@ async function start() {
   const tickClock = () => {
     $('city-clock').textContent = fmt.clock(Date.now(), config.timeZone);
   };
-  tickClock();
-  setInterval(tickClock, 1000);
+  // the wall clock starts once the map is under way: its first formatter costs the page tens of milliseconds
+  const startClock = () => {
+    tickClock();
+    setInterval(tickClock, 1000);
+  };
 
   // everything is asked for at once; the stream opens first so that nothing said meanwhile is missed
   const networkP = getJSON('/api/v1/network');
@@ -341,6 +374,7 @@ async function start() {
     sensorPoints = sensorFeatures(sensors || [], network);
   } catch (error) {
     $('map').textContent = `The road network could not be loaded: ${error.message}`;
+    startClock();
     return;
   }
   if (Array.isArray(vehicles) && !app.received.vehicles) showBuses(vehicles);
@@ -348,6 +382,17 @@ async function start() {
   const firstBuses = app.pendingBuses || [];
   cityMap = new CityMap('map', network, { sensors: sensorPoints, buses: firstBuses });
   app.map = cityMap.map;
+  startClock();
+  forecastLayer = new ForecastLayer({
+    cityMap,
+    reference: referenceSpeed,
+    onNote: (description) => {
+      showNote($('legend-forecast'), description);
+      $('count-forecast').textContent = fmt.number(forecastLayer.shown.size);
+      app.forecastDescription = description;
+    },
+  });
+  app.forecasts = forecastLayer;
   app.fitCity = () => cityMap.fitCity();
   for (const feature of network.features) app.links.set(feature.properties.id, feature.properties);
   $('count-links').textContent = fmt.number(network.features.length);
@@ -360,6 +405,8 @@ async function start() {
   for (const [id, row] of app.states) cityMap.setLinkRatio(id, row.speed_ratio);
   showIncidents();
   bindMap();
+  app.signals = new SignalLayer(cityMap.map); // the twin's live signal phases and controllers
+  app.signals.start();
 
   performance.mark('tamna:sources-set');
   await cityMap.whenDrawn(network.features.length > 0);

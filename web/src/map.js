@@ -21,16 +21,22 @@ const width = (extra) => ['interpolate', ['exponential', 1.5], ['zoom'],
   19, ['+', extra, ['*', 8, LANES]]];
 const OFFSET = ['interpolate', ['exponential', 1.5], ['zoom'],
   10, ['*', 0.3, LANES], 13, ['+', 0.6, ['*', 0.55, LANES]], 16, ['+', 1, ['*', 1.5, LANES]], 19, ['*', 4.5, LANES]];
-// feature-state "ratio" is speed / free flow; -1 (or unset) means no live reading
-const COLOR = ['step', ['coalesce', ['feature-state', 'ratio'], -1],
+/** The layers that draw the roads by live speed, and by the speed in 30 minutes. */
+export const LINK_LAYERS = ['links'];
+export const FORECAST_LAYERS = ['links-forecast'];
+// feature-state "ratio" is live speed / free flow, "forecast" the same in 30 minutes; -1 (or unset) means none
+const colourBy = (state) => ['step', ['coalesce', ['feature-state', state], -1],
   COLORS.none, 0, COLORS.jam, 0.5, COLORS.slow, 0.75, COLORS.free];
 
 /** Which map layers each toggle in the side panel switches. */
 export const LAYER_GROUPS = {
-  links: ['links', 'links-selected'], sensors: ['sensors'], buses: ['buses'], incidents: ['incidents'],
-  signals: ['signals'],
+  links: [...LINK_LAYERS, 'links-selected'], sensors: ['sensors'], buses: ['buses'], incidents: ['incidents'],
+  signals: ['signals'], forecast: FORECAST_LAYERS,
 };
+/** What a click picks first (a sensor before an incident, a bus, then a road), and the layers drawing each. */
 const CLICK_ORDER = ['sensors', 'incidents', 'buses', 'links'];
+const CLICKABLE = { sensors: ['sensors'], incidents: ['incidents'], buses: ['buses'], links: LINK_LAYERS };
+const GROUP_OF = Object.fromEntries(Object.entries(CLICKABLE).flatMap(([group, ids]) => ids.map((id) => [id, group])));
 
 /** Start MapLibre's worker while the network is still on its way, so that the map can begin at once. */
 export function prewarm() {
@@ -43,6 +49,15 @@ function boundsOf(geojson) {
   return bounds.isEmpty() ? null : bounds;
 }
 
+/** Every road, coloured by feature-state ``state``. */
+function roadLayer(id, state, visibility = 'visible') {
+  return {
+    id, type: 'line', source: 'links',
+    layout: { 'line-cap': 'butt', 'line-join': 'round', visibility },
+    paint: { 'line-color': colourBy(state), 'line-width': width(0), 'line-offset': OFFSET },
+  };
+}
+
 function layers() {
   return [
     STYLE.layers[0],
@@ -51,11 +66,10 @@ function layers() {
       layout: { 'line-cap': 'round', 'line-join': 'round' },
       paint: { 'line-color': COLORS.selected, 'line-width': width(5), 'line-offset': OFFSET, 'line-opacity': 0.9 },
     },
-    {
-      id: 'links', type: 'line', source: 'links',
-      layout: { 'line-cap': 'butt', 'line-join': 'round' },
-      paint: { 'line-color': COLOR, 'line-width': width(0), 'line-offset': OFFSET },
-    },
+    roadLayer('links', 'ratio'),
+    // drawn over the live colours, line for line, when the operator asks for the speed in 30 minutes; hidden at
+    // first, so the worker cuts no tiles for it before the first view
+    roadLayer('links-forecast', 'forecast', 'none'),
     {
       id: 'signals', type: 'circle', source: 'signals', minzoom: 12,
       paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 1.5, 16, 4], 'circle-color': COLORS.signal },
@@ -129,7 +143,12 @@ export class CityMap {
   }
 
   clearLink(linkId) {
-    this.map.removeFeatureState({ source: 'links', id: linkId });
+    this.map.removeFeatureState({ source: 'links', id: linkId }, 'ratio');
+  }
+
+  /** ``ratio`` is the forecast speed / free flow, or null for no forecast. */
+  setLinkForecast(linkId, ratio) {
+    this.map.setFeatureState({ source: 'links', id: linkId }, { forecast: ratio ?? -1 });
   }
 
   setPoints(source, features) {
@@ -144,15 +163,20 @@ export class CityMap {
     this.map.setFilter('links-selected', ['==', ['get', 'id'], linkId || '']);
   }
 
-  /** The most interesting feature near a screen point: a sensor before an incident, a bus, then a road. */
+  /** The most interesting feature near a screen point, as {group, properties}: a sensor before an incident, a
+   * bus, then a road (``group`` is one of CLICK_ORDER). */
   pick(point) {
-    const layers = CLICK_ORDER.filter((id) => this.map.getLayoutProperty(id, 'visibility') !== 'none');
-    const rank = (hit) => CLICK_ORDER.indexOf(hit.layer.id);
+    const layers = CLICK_ORDER.flatMap((group) => CLICKABLE[group])
+      .filter((id) => this.map.getLayoutProperty(id, 'visibility') !== 'none');
+    const rank = (hit) => CLICK_ORDER.indexOf(GROUP_OF[hit.layer.id]);
     // the pixel itself first, so that of two directions drawn side by side the one under the pointer wins;
     // then a small box, because thin lines are hard to hit
     for (const where of [point, [[point.x - 5, point.y - 5], [point.x + 5, point.y + 5]]]) {
       const hits = this.map.queryRenderedFeatures(where, { layers });
-      if (hits.length) return hits.reduce((best, hit) => (rank(hit) < rank(best) ? hit : best));
+      if (hits.length) {
+        const best = hits.reduce((chosen, hit) => (rank(hit) < rank(chosen) ? hit : chosen));
+        return { group: GROUP_OF[best.layer.id], properties: best.properties };
+      }
     }
     return null;
   }
@@ -161,7 +185,7 @@ export class CityMap {
   whenDrawn(expectLinks) {
     return new Promise((resolve) => {
       const check = () => {
-        if (!expectLinks || this.map.queryRenderedFeatures({ layers: ['links'] }).length > 0) resolve();
+        if (!expectLinks || this.map.queryRenderedFeatures({ layers: LINK_LAYERS }).length > 0) resolve();
         else this.map.once('idle', check);
       };
       this.map.once('idle', check);

@@ -1,6 +1,7 @@
 // The side panels: city KPIs, and the details of a clicked road, sensor, bus or incident with its chart.
 
 import { drawChart } from './chart.js';
+import { describe, fetchForecasts, showNote } from './forecast.js';
 import * as fmt from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -45,6 +46,7 @@ export class DetailsPanel {
     this.timeZone = timeZone;
     this.current = null;
     this.history = null;
+    this.forecast = [];
     this.pending = null;
     this.loadedAt = 0;
     $('details-close').addEventListener('click', () => {
@@ -54,7 +56,8 @@ export class DetailsPanel {
     new ResizeObserver(() => this.redraw()).observe($('chart-box'));
   }
 
-  /** Show ``item``: {kind, id, title, subtitle, facts: [[label, value]], historyUrl, reference, linkId}. */
+  /** Show ``item``: {kind, id, title, subtitle, facts: [[label, value]], historyUrl, reference, linkId,
+   * forecastFor (a link id whose forecasts the chart draws after now)}. */
   open(item) {
     const same = this.current && this.current.kind === item.kind && this.current.id === item.id;
     this.current = item;
@@ -67,8 +70,12 @@ export class DetailsPanel {
     $('chart-box').hidden = !item.historyUrl;
     if (!same) {
       this.history = null;
+      this.forecast = [];
       $('chart').dataset.points = '';
+      $('chart').dataset.forecast = '[]';
       $('chart-note').textContent = 'loading…';
+      $('forecast-note').hidden = true;
+      $('forecast-note').dataset.state = '';
     }
     if (item.historyUrl) this.load();
   }
@@ -105,6 +112,10 @@ export class DetailsPanel {
   async load() {
     const item = this.current;
     this.loadedAt = Date.now();
+    // asked for together; a forecast that fails leaves the history drawn, and says so
+    const forecastP = item.forecastFor
+      ? fetchForecasts({ link_id: item.forecastFor }).catch((error) => error)
+      : Promise.resolve(null);
     let history;
     try {
       const response = await fetch(item.historyUrl);
@@ -114,9 +125,24 @@ export class DetailsPanel {
       if (this.current === item) $('chart-note').textContent = `history unavailable (${error.message})`;
       return;
     }
+    const forecast = await forecastP;
     if (this.current !== item) return;
     this.history = history;
+    this.forecast = Array.isArray(forecast) ? forecast : [];
+    this.showForecastNote(forecast);
     this.redraw();
+  }
+
+  showForecastNote(forecast) {
+    const note = $('forecast-note');
+    note.hidden = forecast === null;
+    if (forecast === null) return;
+    if (forecast instanceof Error) {
+      showNote(note, { state: 'error', label: `forecast unavailable (${forecast.message})`, band: '', reason: '' });
+      return;
+    }
+    const description = describe(forecast);
+    showNote(note, { ...description, label: `Forecast: ${description.label}` });
   }
 
   redraw() {
@@ -126,10 +152,11 @@ export class DetailsPanel {
     const bucketMs = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000 }[history.bucket] || 60_000;
     drawChart($('chart'), {
       points: history.points, start: history.start, end: history.end, bucketMs, reference: item.reference,
-      timeZone: this.timeZone,
+      timeZone: this.timeZone, forecast: this.forecast,
     });
     const hours = Math.round((Date.parse(history.end) - Date.parse(history.start)) / 3_600_000);
     const per = { '1m': 'minute', '5m': '5 minutes', '15m': '15 minutes', '1h': 'hour' }[history.bucket] || history.bucket;
-    $('chart-note').textContent = `Last ${hours}\u00a0h, mean per ${per}.`;
+    const ahead = this.forecast.length ? ` Forecast ${this.forecast.map((f) => `+${f.horizon_min}`).join('/')}\u00a0min.` : '';
+    $('chart-note').textContent = `Last ${hours}\u00a0h, mean per ${per}.${ahead}`;
   }
 }

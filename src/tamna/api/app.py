@@ -27,6 +27,7 @@ from tamna.api.routes import (
     observations,
     recent,
     sensors,
+    signals,
     state,
     stream,
     transit,
@@ -59,7 +60,7 @@ def build_state(
 ) -> AppState:
     """Open the store (migrating it) and wire the pipeline and the bus. ``clock`` is the platform's "now" (the
     simulation clock when the digital twin drives the city). ``forecast_model`` is the artifact live forecasts use
-    (default: the newest under data_dir/models, else persistence)."""
+    (default: ``settings.forecast_model``, then the newest under data_dir/models, else persistence)."""
     store = store or open_store(settings.database_url, memory_limit=settings.duckdb_memory_limit)
     store.migrate()
     if settings.admin_key:
@@ -69,7 +70,10 @@ def build_state(
     app_state = AppState(settings=settings, store=store, bus=bus, pipeline=pipeline, clock=clock)
     bus.subscribe("network.changed", lambda _event: setattr(app_state, "network_geojson", None))
     app_state.forecasts = LiveForecasts(
-        store, clock=clock, artifact=forecast_model, models_dir=settings.data_dir / "models"
+        store,
+        clock=clock,
+        artifact=forecast_model or settings.forecast_model,
+        models_dir=settings.data_dir / "models",
     )
     return app_state
 
@@ -99,7 +103,7 @@ def create_app(
     problems.install(app)
     for module in (
         health, network, sensors, state, history, recent, observations, keys, kpis, stream, twin, vehicles,
-        transit, gtfsrt, board, forecasts,
+        transit, gtfsrt, board, forecasts, signals,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(web_router)

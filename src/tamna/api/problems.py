@@ -23,12 +23,15 @@ from tamna.core.errors import (
     TamnaError,
     ValidationError,
 )
+from tamna.traffic.forecasting.errors import ForecastError
 
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://tamna.dev/problems/"
 STATUS_BY_ERROR: list[tuple[type[TamnaError], int, str]] = [
     (ValidationError, 422, "invalid-input"),
+    # a dataset, model or horizon the request asked for that cannot be forecast with
+    (ForecastError, 422, "forecast-input-unusable"),
     (NotFoundError, 404, "not-found"),
     (ConflictError, 409, "conflict"),
     (AuthError, 401, "unauthorized"),
@@ -57,7 +60,7 @@ def install(app: FastAPI) -> None:
         for error_type, status, kind in STATUS_BY_ERROR:
             if isinstance(exc, error_type):
                 extra: dict[str, Any] = {}
-                if isinstance(exc, ValidationError) and exc.field:
+                if isinstance(exc, ValidationError | ForecastError) and exc.field:
                     extra["errors"] = [{"field": exc.field, "value": _show(exc.value), "reason": str(exc)}]
                 if status >= 500:
                     log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)

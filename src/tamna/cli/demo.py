@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tamna.cli.common import configure_logging, settings_with
+from tamna.cli.forecast_model import ForecastModelOption, announce_forecast_model
 from tamna.core.settings import redact_url
 
 if TYPE_CHECKING:
@@ -79,24 +80,30 @@ def demo(
         Path | None, typer.Option(help="run on this SUMO twin (.sumocfg); default: Jeju or the generated city")
     ] = None,
     speed: Annotated[str, typer.Option(help='twin speed: simulated s per wall s, or "max"')] = "10",
+    controller: Annotated[
+        str | None, typer.Option(help="twin signals under this controller (default: the network's own programs)")
+    ] = None,
+    forecast_model: ForecastModelOption = None,
 ) -> None:
     """Start Tamna on a digital twin (a SUMO city feeding its sensors and buses); without one, on the Jeju road
     network with a live replay of real loop-detector data."""
     from tamna.api import serving
     from tamna.api.app import build_state, create_app
     from tamna.api.keys import create_api_key
-    from tamna.cli.twin import choose_scenario, parse_speed, twin_demo
+    from tamna.cli.twin import check_controller, choose_scenario, parse_speed, twin_demo
     from tamna.domain.access import Role
     from tamna.ingest.mqtt import broker_reachable
 
     configure_logging()
     broker = mqtt or (DEFAULT_BROKER if broker_reachable(DEFAULT_BROKER) else None)
-    settings = settings_with(port=port, mqtt=broker)
+    settings = settings_with(port=port, mqtt=broker, forecast_model=forecast_model)
+    announce_forecast_model(settings.forecast_model)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     rate = parse_speed(speed)
+    controller = check_controller(controller)
     config = scenario or choose_scenario(settings, data)
     if config is not None:
-        twin_demo(settings, config, broker=broker, speed=rate)
+        twin_demo(settings, config, broker=broker, speed=rate, controller=controller)
         return
     state = build_state(settings)
     folder = find_data(data)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tamna.cli.common import DbOption, configure_logging, fail, settings_with
+from tamna.cli.forecast_model import ForecastModelOption, announce_forecast_model
 from tamna.core.settings import redact_url
 from tamna.ingest.mqtt import PER_PROCESS_ENV
 
@@ -20,6 +21,7 @@ def serve(
     db: DbOption = None,
     mqtt: MqttOption = None,
     workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL only)")] = 1,
+    forecast_model: ForecastModelOption = None,
 ) -> None:
     """Serve the API (and the MQTT subscriber when a broker is configured)."""
     import uvicorn
@@ -28,7 +30,8 @@ def serve(
     from tamna.api.app import create_app
 
     configure_logging()
-    settings = settings_with(host=host, port=port, db=db, mqtt=mqtt)
+    settings = settings_with(host=host, port=port, db=db, mqtt=mqtt, forecast_model=forecast_model)
+    announce_forecast_model(settings.forecast_model)
     if workers > 1:
         if not settings.database_url.startswith("postgres"):
             fail("several workers need PostgreSQL (TAMNA_DB=postgresql://…); DuckDB allows one writer process")
@@ -36,6 +39,8 @@ def serve(
             f"serving {workers} workers on http://{settings.host}:{settings.port} ({redact_url(settings.database_url)})"
         )
         os.environ[PER_PROCESS_ENV] = "1"  # each worker process subscribes under its own MQTT client id
+        if forecast_model is not None:  # workers build their settings from the environment
+            os.environ["TAMNA_FORECAST_MODEL"] = str(forecast_model.resolve())
         uvicorn.run(
             "tamna.api.app:app_from_env",
             factory=True,

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tamna.cli.common import fail
+from tamna.cli.signals_train import train
 from tamna.core.errors import TamnaError
+
+if TYPE_CHECKING:
+    from tamna.signals.evaluation import RunResult
 
 app = typer.Typer(help="Signal control: controllers and their evaluation in SUMO.", no_args_is_help=True)
 
@@ -23,6 +27,9 @@ def list_controllers() -> None:
     for name, kind in controllers():
         typer.echo(f"{name:14} {kind.summary}")
     typer.echo(f"{BEST:14} Tamna's recommendation: {RECOMMENDED}")
+
+
+app.command("train")(train)
 
 
 @app.command()
@@ -38,6 +45,15 @@ def evaluate(
     until: Annotated[float | None, typer.Option(help="end the episode at this scenario time, s")] = None,
     param: Annotated[list[str] | None, typer.Option(help="a controller parameter NAME=VALUE (repeatable)")] = None,
     check_safety: Annotated[bool, typer.Option(help="check every step's signal states against the rules")] = False,
+    artifact: Annotated[
+        Path | None, typer.Option(help="a trained controller's artifact folder (tamna signals train)")
+    ] = None,
+    emergency: Annotated[
+        int,
+        typer.Option(
+            help="send N emergency vehicles through the signals; each seed then runs without and with preemption"
+        ),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print the results as JSON")] = False,
 ) -> None:
     """Run SUMO (libsumo) on the scenario under a controller and report RESCO's average delay and the rest."""
@@ -48,23 +64,38 @@ def evaluate(
 
     if seeds < 1:
         fail("--seeds must be at least 1")
+    if emergency < 0 or (emergency and controller == NETWORK_PROGRAM):
+        fail("--emergency needs N ≥ 0 and a Tamna controller (fixed-time runs the network's own plan)")
     params = _params(param or [])
     rules = TimingRules(yellow_s=yellow, all_red_s=all_red)
     chosen = None if controller == NETWORK_PROGRAM else controller
-    runs = []
+    plans = [
+        EpisodeSettings(
+            seed=seed,
+            decision_step_s=decision_step,
+            rules=rules,
+            until_s=until,
+            params=params,
+            check_safety=check_safety,
+            emergency=emergency,
+            artifact=artifact,
+        )
+        for seed in range(1, seeds + 1)
+    ]
     try:
+        if artifact is not None:  # checked here, before any episode starts
+            from tamna.signals.artifacts import load_artifact
+            from tamna.signals.registry import resolve
+
+            load_artifact(artifact, controller=resolve(controller))
         loaded = load_scenario(scenario)
         with tempfile.TemporaryDirectory(prefix="tamna-signals-") as work:
-            for seed in range(1, seeds + 1):
-                settings = EpisodeSettings(
-                    seed=seed,
-                    decision_step_s=decision_step,
-                    rules=rules,
-                    until_s=until,
-                    params=params,
-                    check_safety=check_safety,
-                )
-                runs.append(run_episode_isolated(loaded, chosen, Path(work) / f"seed-{seed}", settings))
+            if emergency:
+                from tamna.cli.signals_emergency import evaluate_emergency
+
+                _exit_on_violations(evaluate_emergency(loaded, controller, plans, Path(work), as_json=as_json))
+                return
+            runs = [run_episode_isolated(loaded, chosen, Path(work) / f"seed-{p.seed}", p) for p in plans]
     except TamnaError as err:
         fail(str(err))
         return
@@ -86,6 +117,10 @@ def evaluate(
         )
         for name, label in FIGURES.items():
             typer.echo(f"  {label}: {summary[name]}")
+    _exit_on_violations(runs)
+
+
+def _exit_on_violations(runs: list[RunResult]) -> None:
     violations = [v for run in runs for v in run.safety_violations]
     if violations:
         for violation in violations[:20]:

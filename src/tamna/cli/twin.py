@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +17,9 @@ from tamna.core.settings import Settings, redact_url
 
 if TYPE_CHECKING:
     from tamna.api.state import AppState
+    from tamna.core.events import EventBus
+    from tamna.store.base import Store
+    from tamna.twin.clock import SimClock
     from tamna.twin.runtime import TwinRuntime
     from tamna.twin.scenario import Scenario
     from tamna.twin.setup import TwinSetup
@@ -26,6 +30,13 @@ SpeedOption = Annotated[
     str, typer.Option(help='simulated seconds per wall second, e.g. 10; 0 or "max": as fast as possible')
 ]
 ScenarioOption = Annotated[Path, typer.Option("--scenario", help="the scenario's .sumocfg")]
+ControllerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="run every signal under this controller (tamna signals controllers; 'best'); "
+        "default: the network's own programs, no Tamna control"
+    ),
+]
 #: The Jeju builder's folder in the shared data.
 JEJU_DATA = "jeju"
 
@@ -42,6 +53,20 @@ def parse_speed(text: str) -> float:
     if not math.isfinite(speed) or speed < 0:
         fail(f"--speed {text!r} must be 0, 'max' or a positive number")
     return speed
+
+
+def check_controller(name: str | None) -> str | None:
+    """The controller name, checked before SUMO starts: an unknown one exits 2 listing the known names."""
+    from tamna.signals.evaluation import NETWORK_PROGRAM
+    from tamna.signals.registry import resolve
+
+    if name is None or name == NETWORK_PROGRAM:
+        return None
+    try:
+        resolve(name)
+    except TamnaError as err:
+        fail(f"--controller: {err}, {NETWORK_PROGRAM}")
+    return name
 
 
 def load_or_exit(path: Path) -> Scenario:
@@ -116,23 +141,36 @@ def run(
     interval: Annotated[float, typer.Option(help="aggregation interval, simulated seconds")] = 60.0,
     ingest: Annotated[bool, typer.Option(help="store the readings (through the ingest pipeline)")] = True,
     all_vehicles: Annotated[bool, typer.Option(help="track every vehicle, not only buses")] = False,
+    controller: ControllerOption = None,
+    transit: Annotated[
+        bool, typer.Option(help="import the twin's bus timetable and match its buses (stop events for history)")
+    ] = False,
+    service_date: Annotated[
+        datetime | None, typer.Option("--date", formats=["%Y-%m-%d"], help="the simulated day (default: today)")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Run a scenario headless and print a summary (speed, vehicles, readings stored)."""
+    from tamna.core.events import EventBus
     from tamna.twin.clock import SimClock
     from tamna.twin.runtime import TwinRuntime
     from tamna.twin.status import TwinOptions
 
     configure_logging()
     rate = parse_speed(speed)
+    controller = check_controller(controller)
     loaded = load_or_exit(scenario)
     if until is not None and until <= loaded.begin_s:
         fail(f"--until {until:g} is not after the scenario's begin ({loaded.begin_s:g} s); give a simulated time")
     if interval <= 0:
         fail("--interval must be positive")
     settings = settings_with(db=db)
-    clock = SimClock(loaded.begin_s, timezone=settings.timezone)
+    clock = SimClock(
+        loaded.begin_s, timezone=settings.timezone, base_date=service_date.date() if service_date else None
+    )
     store = sink = pipeline = None
+    bus = EventBus()
+    buses: Callable[[], str] | None = None
     try:
         setup = _prepare(settings, loaded, interval)
         if ingest:
@@ -142,17 +180,23 @@ def run(
 
             store = open_migrated(settings)
             pipeline = IngestPipeline(store, future_tolerance_s=settings.future_tolerance_s, clock=clock.now)
+            bus = pipeline.bus
             registered = register_twin(store, setup, bus=pipeline.bus)
             pipeline.reload_sensors()
             sink = pipeline_sink(pipeline)
             typer.echo(
                 f"store {redact_url(settings.database_url)}: {registered.links} links, {registered.sensors} sensors"
             )
-        options = TwinOptions(speed=rate, interval_s=interval, all_vehicles=all_vehicles, until_s=until)
-        runtime = TwinRuntime(
-            setup, clock, bus=pipeline.bus if pipeline else None, sink=sink, store=store, options=options
+        if transit:
+            store = store or open_migrated(settings)
+            buses = _match_buses(store, bus, setup, clock, timezone=settings.timezone)
+        options = TwinOptions(
+            speed=rate, interval_s=interval, all_vehicles=all_vehicles, until_s=until, controller=controller
         )
+        runtime = TwinRuntime(setup, clock, bus=bus, sink=sink, store=store, options=options)
         summary = runtime.run()
+        if buses is not None:
+            typer.echo(buses())
     except TamnaError as err:
         fail(str(err))
         return
@@ -165,6 +209,31 @@ def run(
         typer.echo(line)
     if summary.error:
         raise typer.Exit(1)
+
+
+def _match_buses(store: Store, bus: EventBus, setup: TwinSetup, clock: SimClock, *, timezone: str) -> Callable[[], str]:
+    """Import the twin's timetable and match its buses' positions on ``bus`` through the transit ingest; returns
+    what tells, after the run, how many fixes matched and how many stop events were stored."""
+    from tamna.transit.live import TransitIngest
+
+    imported = import_bus_timetable(store, setup, timezone=timezone)
+    if imported is None:
+        fail(f"scenario {setup.scenario.name} runs no scheduled buses: --transit has nothing to match")
+    typer.echo(str(imported))
+    ingest = TransitIngest(store, bus, clock=clock.now, feed_id=f"twin-{setup.scenario.name}")
+    ingest.attach(bus)
+
+    def tally() -> str:
+        feed_id = f"twin-{setup.scenario.name}"
+        kinds = store.count_vehicle_states(feed_id)
+        fixes = sum(kinds.values())
+        matched = fixes - kinds.get("none", 0)
+        day = clock.at(setup.scenario.begin_s)
+        events = store.stop_events(feed_id, start=day - timedelta(hours=1), end=day + timedelta(days=1))
+        share = f"{matched / fixes:.1%}" if fixes else "–"
+        return f"bus fixes: {fixes:,}, matched {matched:,} ({share}); stop events stored: {len(events):,}"
+
+    return tally
 
 
 def _prepare(settings: Settings, scenario: Scenario, interval: float) -> TwinSetup:
@@ -206,7 +275,9 @@ def choose_scenario(settings: Settings, data: Path | None) -> Path | None:
         return None
 
 
-def twin_demo(settings: Settings, config: Path, *, broker: str | None, speed: float) -> None:
+def twin_demo(
+    settings: Settings, config: Path, *, broker: str | None, speed: float, controller: str | None = None
+) -> None:
     """Serve the platform with the twin of ``config`` as its city and its clock."""
     from tamna.api.app import build_state
     from tamna.twin.clock import SimClock
@@ -229,6 +300,11 @@ def twin_demo(settings: Settings, config: Path, *, broker: str | None, speed: fl
         f"scenario {scenario.name}: {registered.links} links, {setup.net.signals} traffic lights, "
         f"{registered.sensors} {'generated ' if setup.generated else ''}detectors as sensors"
     )
+    try:
+        imported = import_bus_timetable(state.store, setup, timezone=settings.timezone)
+    except TamnaError as err:
+        imported = f"the twin's bus timetable was not imported: {err}"
+    typer.echo(imported or "the scenario runs no scheduled buses: no bus timetable imported")
     sink, close_sink = pipeline_sink(state.pipeline), None
     if broker:
         from tamna.twin.outbox import mqtt_sink
@@ -238,12 +314,32 @@ def twin_demo(settings: Settings, config: Path, *, broker: str | None, speed: fl
             typer.echo(f"readings travel through MQTT: {broker}, tamna/{settings.city}/sensors/+/observations")
         except TamnaError as err:
             typer.echo(f"MQTT unavailable ({err}); readings go straight to the pipeline", err=True)
-    runtime = TwinRuntime(setup, clock, bus=state.bus, sink=sink, store=state.store, options=TwinOptions(speed=speed))
+    options = TwinOptions(speed=speed, controller=controller)
+    runtime = TwinRuntime(setup, clock, bus=state.bus, sink=sink, store=state.store, options=options)
     try:
         _serve(state, runtime)
     finally:
         if close_sink is not None:
             close_sink()
+
+
+def import_bus_timetable(store: Store, setup: TwinSetup, *, timezone: str) -> str | None:
+    """Make the twin's bus lines the active GTFS feed (the scenario's own ``gtfs/``, else one exported from its
+    SUMO files), so that its buses are matched, predicted and shown on the boards and GTFS-Realtime feeds as a
+    city's are. Returns a line saying what was imported, None when the scenario runs no scheduled buses; a
+    timetable the validator refuses raises its TamnaError."""
+    from tamna.transit.gtfs.importer import import_feed
+    from tamna.twin.build.gtfs import find_or_export
+
+    folder = find_or_export(setup.scenario.config, setup.cache_dir, timezone=timezone)
+    if folder is None:
+        return None
+    loaded = import_feed(store, folder, feed_id=f"twin-{setup.scenario.name}")
+    counts = loaded.summary.counts
+    return (
+        f"bus timetable {loaded.summary.feed_id}: {counts.get('routes', 0)} lines, {counts.get('stops', 0)} stops, "
+        f"{counts.get('trips', 0)} trips (GTFS {folder})"
+    )
 
 
 def _serve(state: AppState, runtime: TwinRuntime) -> None:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     admin_key: str | None = Field(
         default=None, description="an admin API key accepted at start-up (hashed before it is stored)"
     )
+    forecast_model: Path | None = Field(
+        default=None,
+        description="the model artifact live forecasts use (a folder written by `tamna forecast train`); "
+        "unset means the newest under data_dir/models, else the last-value baseline",
+    )
 
     @field_validator("timezone")
     @classmethod

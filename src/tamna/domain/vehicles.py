@@ -28,4 +28,6 @@ class VehiclePosition(BaseModel):
     speed_kmh: float | None = Field(default=None, ge=0, le=250)
     bearing_deg: float | None = Field(default=None, ge=0, lt=360)
     route_id: str | None = None
+    #: the GTFS trip the vehicle runs, when it knows (a bus's on-board unit logged into its duty)
+    trip_id: str | None = None
     link_id: str | None = None

@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tamna.signals.controller import Controller, ControlSettings
-from tamna.signals.model import Intersection, Observation
-from tamna.signals.safety import SignalTimer
+from tamna.signals.errors import ControllerFault
+from tamna.signals.model import Decision, Intersection, Observation
+from tamna.signals.safety import MIN_HOLD_S, SignalTimer, Stage
 
 #: ``observe(intersection, now_s, phase, green_s)``: the detector data of one intersection now.
 Observe = Callable[[Intersection, float, int, float], Observation]
@@ -29,36 +30,121 @@ class StateChange:
 
 
 class SignalControl:
-    """The controllers and timers of a set of intersections."""
+    """The controllers and timers of a set of intersections.
+
+    Built with a ``factory``, it controls every intersection from the start (the evaluation harness). Built
+    without one, it controls none until :meth:`take` is called (the twin, where signals run the network's own
+    programs until an operator puts one under a controller). On a controlled intersection, two directives can
+    override the controller, both still through the intersection's :class:`SignalTimer` (minimum green, yellow
+    and all-red on every switch):
+
+    - an operator's **hold** (:meth:`hold`): the phase is reached and kept; its maximum green is waived while
+      held, because holding is the operator's explicit choice; on release the controller is asked at once, and
+      a green already past its maximum is moved on at that moment (max-out);
+    - an emergency **preemption** (:meth:`preempt`): the phase serving the emergency vehicle is reached and kept
+      within the phase's maximum green (see :mod:`tamna.signals.preemption`). It takes precedence over a hold.
+    """
 
     def __init__(
         self,
         intersections: Sequence[Intersection],
-        factory: ControllerFactory,
+        factory: ControllerFactory | None,
         settings: ControlSettings,
         *,
         now_s: float,
+        name: str = "",
     ) -> None:
         self.intersections = tuple(intersections)
-        self.timers = {i.id: SignalTimer(i, now_s) for i in self.intersections}
-        self.controllers = {i.id: factory(i, settings) for i in self.intersections}
+        self.settings = settings
+        self._by_id = {i.id: i for i in self.intersections}
+        self.timers: dict[str, SignalTimer] = {}
+        self.controllers: dict[str, Controller] = {}
+        #: the name of the controller in charge of each controlled intersection
+        self.names: dict[str, str] = {}
+        self.holds: dict[str, int] = {}
+        self.preemptions: dict[str, int] = {}
         self.decisions = 0
         self._shown: dict[str, str] = {}
+        if factory is not None:
+            for intersection in self.intersections:
+                self.take(intersection.id, factory, name, now_s)
+
+    def intersection(self, signal_id: str) -> Intersection:
+        """The intersection ``signal_id`` (KeyError when it is not one this control knows)."""
+        return self._by_id[signal_id]
+
+    def take(self, signal_id: str, factory: ControllerFactory, name: str, now_s: float, *, phase: int = 0) -> None:
+        """Put ``signal_id`` under a new controller. A signal already controlled keeps its timer (its green, or
+        the clearance under way, runs on); a new one starts green in ``phase`` now."""
+        intersection = self._by_id[signal_id]
+        if signal_id not in self.timers:
+            self.timers[signal_id] = SignalTimer(intersection, now_s, phase=phase)
+            self._shown.pop(signal_id, None)
+        self.controllers[signal_id] = factory(intersection, self.settings)
+        self.names[signal_id] = name
+        timer = self.timers[signal_id]
+        if timer.stage is Stage.GREEN:
+            timer.next_decision_s = min(timer.next_decision_s, now_s)
+
+    def release(self, signal_id: str) -> int:
+        """Stop controlling ``signal_id``; returns the green phase it shows, for whoever takes over. Only a
+        signal in a green (not in a clearance) can be released: see :meth:`releasable`."""
+        timer = self.timers[signal_id]
+        if timer.stage is not Stage.GREEN:
+            raise ControllerFault(f"signal {signal_id} is in a clearance; release it when it shows a green")
+        for table in (self.timers, self.controllers, self.names, self.holds, self.preemptions, self._shown):
+            table.pop(signal_id, None)
+        return timer.phase
+
+    def releasable(self, signal_id: str) -> bool:
+        """Whether ``signal_id`` shows a green now (not a yellow or an all-red) and so may change hands."""
+        timer = self.timers.get(signal_id)
+        return timer is None or timer.stage is Stage.GREEN
+
+    def hold(self, signal_id: str, phase: int | None, now_s: float) -> None:
+        """Hold ``signal_id`` in ``phase`` (reached through the safety layer), or release the hold (None)."""
+        self._direct(self.holds, signal_id, phase, now_s)
+
+    def preempt(self, signal_id: str, phase: int | None, now_s: float) -> None:
+        """Give ``phase`` its green for an emergency vehicle, or end the preemption (None)."""
+        self._direct(self.preemptions, signal_id, phase, now_s)
+
+    def _direct(self, table: dict[str, int], signal_id: str, phase: int | None, now_s: float) -> None:
+        timer = self.timers[signal_id]
+        if phase is None:
+            if table.pop(signal_id, None) is None:
+                return
+        else:
+            if not 0 <= phase < len(timer.intersection.phases):
+                raise ControllerFault(
+                    f"signal {signal_id} has phases 0–{len(timer.intersection.phases) - 1}, not {phase}"
+                )
+            if table.get(signal_id) == phase:
+                return
+            table[signal_id] = phase
+        timer.waive_max_green = signal_id in self.holds and signal_id not in self.preemptions
+        if timer.stage is Stage.GREEN:
+            timer.next_decision_s = now_s  # act on it now (a switch still waits for the minimum green)
 
     def step(self, now_s: float, observe: Observe) -> list[StateChange]:
-        """Advance every signal to ``now_s``; returns the states to show from now on (only those that changed)."""
+        """Advance every controlled signal to ``now_s``; returns the states to show from now on (only those
+        that changed)."""
         changes = []
-        for intersection in self.intersections:
-            timer = self.timers[intersection.id]
+        for signal_id, timer in self.timers.items():
             timer.advance(now_s)
             if timer.due(now_s):
-                observation = observe(intersection, now_s, timer.phase, timer.green_s(now_s))
-                timer.request(self.controllers[intersection.id].decide(observation), now_s)
-                self.decisions += 1
+                directive = self.preemptions.get(signal_id, self.holds.get(signal_id))
+                if directive is not None:
+                    timer.request(Decision(directive, MIN_HOLD_S), now_s)
+                else:
+                    intersection = timer.intersection
+                    observation = observe(intersection, now_s, timer.phase, timer.green_s(now_s))
+                    timer.request(self.controllers[signal_id].decide(observation), now_s)
+                    self.decisions += 1
             state = timer.state()
-            if self._shown.get(intersection.id) != state:
-                self._shown[intersection.id] = state
-                changes.append(StateChange(intersection.id, state))
+            if self._shown.get(signal_id) != state:
+                self._shown[signal_id] = state
+                changes.append(StateChange(signal_id, state))
         return changes
 
     def overrides(self) -> Counter[str]:

@@ -10,9 +10,10 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
-from tamna.signals.metrics import TripStats
+from tamna.signals.metrics import TripStats, VehicleTrip
 from tamna.signals.program import TimingRules
 
 #: the name a run without any Tamna controller reports: SUMO runs the network's programs by itself
@@ -36,8 +37,20 @@ class EpisodeSettings:
     #: check every step's signal states against the safety rules (tests; costs some speed)
     check_safety: bool = False
     params: Mapping[str, float] = field(default_factory=dict)
+    #: a trained controller's artifact folder (``tamna signals train``)
+    artifact: Path | None = None
     #: how often the queue on the controlled approaches is sampled, seconds
     queue_sample_s: float = 10.0
+    #: emergency vehicles to send through the signals (``tamna.twin.emergency``); 0: none
+    emergency: int = 0
+    #: the first leaves this many seconds after the begin, the next ones ``emergency_every_s`` apart
+    emergency_first_s: float = 120.0
+    emergency_every_s: float = 180.0
+    #: give emergency vehicles green ahead of them (``tamna.signals.preemption``)
+    preemption: bool = False
+    #: put only these traffic lights (SUMO ids) under the controller; every other signal keeps the network's
+    #: program (a corridor against the rest of a city). None: every controllable signal
+    signal_ids: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,10 @@ class RunResult:
     overrides: Mapping[str, int]
     wall_s: float
     safety_violations: Sequence[str] = ()
+    #: whether the signals preempted for emergency vehicles
+    preemption: bool = False
+    #: the inserted emergency vehicles' trips (``trips`` then covers the other vehicles only)
+    emergency: Sequence[VehicleTrip] = ()
 
     @property
     def sim_per_wall_s(self) -> float:
@@ -70,6 +87,7 @@ class RunResult:
         data = asdict(self)
         data["sim_per_wall_s"] = round(self.sim_per_wall_s, 1)
         data["safety_violations"] = list(self.safety_violations)
+        data["emergency"] = [asdict(trip) for trip in self.emergency]
         return data
 
 

@@ -40,9 +40,16 @@ class TripStats:
     co2_kg: float
 
 
-def read_tripinfo(path: Path, *, end_s: float | None = None, pending_departs_s: Iterable[float] = ()) -> TripStats:
+def read_tripinfo(
+    path: Path,
+    *,
+    end_s: float | None = None,
+    pending_departs_s: Iterable[float] = (),
+    exclude_prefix: str | None = None,
+) -> TripStats:
     """The figures of the tripinfo file at ``path``. ``pending_departs_s``: scheduled departures of vehicles
-    that never entered and are not in the file (each counts ``end_s`` − its departure)."""
+    that never entered and are not in the file (each counts ``end_s`` − its departure). ``exclude_prefix``:
+    leave out the vehicles whose id starts with it (emergency vehicles an evaluation inserted)."""
     loss = arrived = unfinished = undeparted = 0.0
     trip_time = waiting = co2_mg = 0.0
     counts = [0, 0, 0]  # arrived, unfinished, undeparted
@@ -53,6 +60,9 @@ def read_tripinfo(path: Path, *, end_s: float | None = None, pending_departs_s: 
             if element.tag != "tripinfo":
                 continue
             a = element.attrib
+            if exclude_prefix and a.get("id", "").startswith(exclude_prefix):
+                element.clear()
+                continue
             time_loss, depart_delay = float(a.get("timeLoss", 0)), float(a.get("departDelay", 0))
             loss += time_loss + depart_delay
             if float(a.get("depart", -1)) < 0:
@@ -86,3 +96,39 @@ def read_tripinfo(path: Path, *, end_s: float | None = None, pending_departs_s: 
         waiting_s=waiting / departed if departed else 0.0,
         co2_kg=co2_mg / _MG_PER_KG,
     )
+
+
+@dataclass(frozen=True)
+class VehicleTrip:
+    """One vehicle's trip as SUMO's tripinfo reports it."""
+
+    vehicle_id: str
+    depart_s: float
+    #: seconds from departure to arrival; None when it had not arrived by the end
+    travel_s: float | None
+    time_loss_s: float
+    waiting_s: float
+
+
+def read_vehicle_trips(path: Path, prefix: str) -> list[VehicleTrip]:
+    """The trips of the vehicles whose id starts with ``prefix``, in id order."""
+    trips = []
+    try:
+        for _event, element in ET.iterparse(path, events=("end",)):  # noqa: S314 - SUMO's own output file
+            if element.tag == "tripinfo" and element.attrib.get("id", "").startswith(prefix):
+                a = element.attrib
+                arrived = float(a.get("arrival", -1)) >= 0
+                trips.append(
+                    VehicleTrip(
+                        vehicle_id=a["id"],
+                        depart_s=float(a.get("depart", -1)),
+                        travel_s=float(a.get("duration", 0)) if arrived else None,
+                        time_loss_s=float(a.get("timeLoss", 0)),
+                        waiting_s=float(a.get("waitingTime", 0)),
+                    )
+                )
+            if element.tag == "tripinfo":
+                element.clear()
+    except (ET.ParseError, OSError, ValueError, KeyError) as err:
+        raise SignalsError(f"{path}: not a readable SUMO tripinfo file: {err}") from err
+    return sorted(trips, key=lambda t: t.vehicle_id)

@@ -111,7 +111,10 @@ class Observation:
 
     def lane(self, lane: str) -> LaneReading:
         """The reading of ``lane`` (empty when the lane has no data)."""
-        return self.lanes.get(lane, NO_READING)
+        try:  # indexing, not .get: a mapping that reads its lanes lazily reads them here
+            return self.lanes[lane]
+        except KeyError:
+            return NO_READING
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,11 @@ def controllers() -> Registry[ControllerKind]:
     from tamna.signals.controllers.fixed_time import FixedTime
     from tamna.signals.controllers.gap_pressure import GapPressure
     from tamna.signals.controllers.max_pressure import MaxPressure
+    from tamna.signals.controllers.tuned_pressure import TunedPressure
     from tamna.signals.controllers.webster import Webster
 
     registry: Registry[ControllerKind] = Registry("controller")
-    kinds: tuple[ControllerKind, ...] = (FixedTime, Webster, Actuated, MaxPressure, GapPressure)
+    kinds: tuple[ControllerKind, ...] = (FixedTime, Webster, Actuated, MaxPressure, GapPressure, TunedPressure)
     for kind in kinds:
         registry.register(kind.name, kind)
     return registry

@@ -58,9 +58,14 @@ class SignalTimer:
     phase: int = 0
     stage: Stage = Stage.GREEN
     green_since_s: float = field(init=False)
+    #: when the current stage (green, yellow or all-red) began
+    stage_since_s: float = field(init=False)
     next_decision_s: float = field(init=False)
     #: how often the layer changed a decision, by reason (``min_green``, ``max_green``)
     overrides: Counter[str] = field(default_factory=Counter)
+    #: an operator's hold: the green may run past its maximum (their explicit choice; minimum green, yellow and
+    #: all-red still apply to every switch)
+    waive_max_green: bool = False
     _target: int = field(init=False, default=0)
     _target_hold_s: float = field(init=False, default=0.0)
     _stage_ends_s: float = field(init=False, default=math.inf)
@@ -68,7 +73,7 @@ class SignalTimer:
     def __post_init__(self) -> None:
         if not 0 <= self.phase < len(self.intersection.phases):
             raise ControllerFault(f"signal {self.intersection.id} has no phase {self.phase}")
-        self.green_since_s = self.now_s
+        self.green_since_s = self.stage_since_s = self.now_s
         self.next_decision_s = self.now_s
 
     # ---- reading --------------------------------------------------------------------------------------
@@ -94,6 +99,7 @@ class SignalTimer:
         """Move through yellow and all-red as their times run out."""
         self.now_s = now_s
         while self.stage is not Stage.GREEN and now_s >= self._stage_ends_s - EPS_S:
+            self.stage_since_s = self._stage_ends_s
             if self.stage is Stage.YELLOW:
                 self.stage = Stage.ALL_RED
                 self._stage_ends_s += self.intersection.all_red_s
@@ -119,7 +125,7 @@ class SignalTimer:
         current = phases[self.phase]
         green = now_s - self.green_since_s
         if decision.phase == self.phase:
-            room = current.max_green_s - green
+            room = math.inf if self.waive_max_green else current.max_green_s - green
             if room <= EPS_S:
                 self.overrides["max_green"] += 1
                 self._switch((self.phase + 1) % len(phases), hold, now_s)
@@ -138,6 +144,7 @@ class SignalTimer:
         self._target = target
         self._target_hold_s = min(max(hold_s, phase.min_green_s), phase.max_green_s)
         self.stage = Stage.YELLOW
+        self.stage_since_s = now_s
         self._stage_ends_s = now_s + self.intersection.yellow_s
         self.next_decision_s = math.inf
         self.advance(now_s)

@@ -15,6 +15,7 @@ from tamna.domain.observations import HistoryPoint, LinkState, SensorState
 from tamna.domain.rejections import Rejection
 from tamna.domain.safety import Incident
 from tamna.domain.sensors import Sensor
+from tamna.domain.signals import SignalChange
 from tamna.store.transit import TransitStore
 
 if TYPE_CHECKING:
@@ -173,6 +174,15 @@ class Store(TransitStore, Protocol):
 
     def incidents(self, *, limit: int = 100) -> list[Incident]:
         """Most recently reported first."""
+        ...
+
+    # signal operations (the audit trail)
+    def add_signal_change(self, change: SignalChange) -> None:
+        """Log one operator command on a signal."""
+        ...
+
+    def signal_changes(self, *, limit: int = 100, signal_id: str | None = None) -> list[SignalChange]:
+        """The most recent changes first (of one signal when ``signal_id`` is given)."""
         ...
 
     # access

@@ -28,6 +28,7 @@ from tamna.domain.rejections import MAX_RECORD_CHARS, Rejection
 from tamna.domain.safety import Incident, IncidentStatus
 from tamna.domain.sensors import Sensor, SensorKind
 from tamna.store.base import Bucket
+from tamna.store.sql_signals import SignalQueries
 from tamna.store.sql_transit import TransitQueries
 
 Row = tuple[Any, ...]
@@ -74,7 +75,7 @@ def _placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
-class SqlStore(TransitQueries, ABC):
+class SqlStore(TransitQueries, SignalQueries, ABC):
     """A :class:`~tamna.store.base.Store` over SQL; subclasses are thin adapters to one database."""
 
     backend = "sql"

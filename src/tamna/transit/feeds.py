@@ -71,6 +71,7 @@ def trip_updates(
     moment = now.timestamp()
     header_time = message.header.timestamp
     templates: dict[str, wire.Template] = schedule.derived.setdefault("stop_time_update_templates", {})
+    updates, jobs, filled = [], [], []
     for state in latest_per_trip(states):
         prediction = predictor.predict(schedule, state, moment)
         if prediction is None:
@@ -88,10 +89,15 @@ def trip_updates(
         tpl = templates.get(trip.trip_id)
         if tpl is None:
             tpl = templates[trip.trip_id] = wire.template(trip)
-        data = wire.stop_time_updates(tpl, prediction.first, prediction.arrivals, prediction.departures)
+        updates.append(update)
+        filled.append(prediction)
+        jobs.append((tpl, prediction.first, prediction.arrivals, prediction.departures))
+    # the stop time updates of every trip are encoded together, then merged into their trip updates
+    for update, prediction, data in zip(updates, filled, wire.stop_time_updates_many(jobs), strict=True):
         if data is not None:
             update.MergeFromString(data)
         else:
+            trip = prediction.instance.trip
             _fill(update, trip, prediction.first, prediction.arrivals, prediction.departures)
     return message
 

@@ -86,15 +86,16 @@ def read_detectors(files: Iterable[Path], net: NetInfo, scenario: str) -> list[D
     return found
 
 
-def stopline_loops(net: NetInfo, scenario: str, *, period_s: float) -> list[Detector]:
-    """One loop per road lane entering a signalised junction, :data:`STOPLINE_SETBACK_M` before the stop line."""
+def stopline_loops(net: NetInfo, scenario: str, *, period_s: float, prefix: str = "loop_") -> list[Detector]:
+    """One loop per road lane entering a signalised junction, :data:`STOPLINE_SETBACK_M` before the stop line;
+    SUMO ids are ``prefix`` + the lane id."""
     taken: set[str] = set()
     loops = []
     for lane_id in net.signal_lanes:
         lane = net.lanes[lane_id]
         # short lanes (a slip lane of a few metres) get their loop half-way instead
         pos = lane.length_m - STOPLINE_SETBACK_M if lane.length_m > 2 * STOPLINE_SETBACK_M else lane.length_m / 2
-        sumo_id = f"loop_{lane_id}"
+        sumo_id = f"{prefix}{lane_id}"
         loops.append(_made(sumo_id, DetectorKind.E1, lane_id, round(pos, 2), 0.0, period_s, net, scenario, taken))
     return loops
 

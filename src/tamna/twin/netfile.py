@@ -25,6 +25,8 @@ class Lane:
     length_m: float
     shape: tuple[Point, ...]
     road: bool
+    #: the lane's speed limit (SUMO's default when the network gives none)
+    speed_mps: float = 13.89
 
 
 @dataclass
@@ -123,11 +125,12 @@ def _edge(element: ET.Element, info: NetInfo | None, path: Path) -> None:
             shape = tuple(parse_shape(lane.get("shape", "")))
             length = float(lane.get("length", "0"))
             index = int(lane.get("index", "0"))
+            speed = float(lane.get("speed", "13.89"))
         except ValueError:
-            raise TwinError(f"{path}: lane {lane_id!r} has an unreadable shape, length or index") from None
+            raise TwinError(f"{path}: lane {lane_id!r} has an unreadable shape, length, index or speed") from None
         if not shape:
             raise TwinError(f"{path}: lane {lane_id!r} has no shape")
-        info.lanes[lane_id] = Lane(lane_id, edge_id, index, length, shape, _allows_road_traffic(lane))
+        info.lanes[lane_id] = Lane(lane_id, edge_id, index, length, shape, _allows_road_traffic(lane), speed)
     info.edges[edge_id] = len(lanes)
 
 

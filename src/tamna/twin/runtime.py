@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from tamna.core.events import EventBus
 from tamna.domain.safety import Incident
+from tamna.signals.preemption import PreemptionRules
 from tamna.store.base import Store
 from tamna.twin import sumo as sumo_access
 from tamna.twin.clock import SimClock
@@ -31,6 +32,7 @@ from tamna.twin.incidents import ActiveIncident, IncidentRequest, apply_incident
 from tamna.twin.outbox import Outbox, Sink
 from tamna.twin.readings import DetectorReader
 from tamna.twin.setup import TwinSetup
+from tamna.twin.signal_driver import SignalDriver, write_control_loops
 from tamna.twin.status import Control, RunCounters, RunSummary, TwinOptions, TwinSnapshot, TwinStatus
 from tamna.twin.vehicles import VehicleBoard, VehicleTracker
 
@@ -75,6 +77,11 @@ class TwinRuntime:
         self._loaded = threading.Event()
         self._finished = threading.Event()
         self._thread: threading.Thread | None = None
+        if self.options.controller is not None:
+            from tamna.signals.registry import resolve
+
+            resolve(self.options.controller)  # an unknown name is refused before SUMO starts
+        self._signals: SignalDriver | None = None
         self._reader = DetectorReader(setup.detectors, setup.scenario.begin_s, setup.scenario.step_length_s)
         self._tracker = VehicleTracker(setup.net.projection, all_vehicles=self.options.all_vehicles)
         self._error_log = setup.cache_dir / sumo_access.ERROR_LOG
@@ -184,6 +191,16 @@ class TwinRuntime:
         )
         return active.incident
 
+    @property
+    def signals(self) -> SignalDriver | None:
+        """The signal control of the loaded simulation (None before it loads). Touch it only through
+        :meth:`call`: it lives on the simulation thread."""
+        return self._signals
+
+    def call(self, action: Callable[[ModuleType], T]) -> T:
+        """Run ``action`` on the simulation thread (paused or running) and return its result or raise its error."""
+        return self._call(action)
+
     # ---- reading the state (any thread) --------------------------------------------------------------
     def snapshot(self) -> TwinSnapshot:
         """The twin's state now."""
@@ -266,11 +283,21 @@ class TwinRuntime:
         setup = self.setup
         setup.cache_dir.mkdir(parents=True, exist_ok=True)
         self._error_log.write_text("", encoding="utf-8")
+        loop_files, loops = write_control_loops(setup.net, setup.scenario.name, setup.cache_dir)
+        files = (*setup.additional_files, *loop_files)
         try:
-            sumo.start(sumo_access.command_line(setup.scenario.config, setup.additional_files, self._error_log))
+            sumo.start(sumo_access.command_line(setup.scenario.config, files, self._error_log))
         except Exception as err:  # libsumo says only "Process Error"; SUMO's reason is in the error log
             raise TwinError(f"SUMO could not load {setup.scenario.config}: {self._sumo_message(err)}") from err
         self.clock.advance(float(sumo.simulation.getTime()))
+        self._signals = SignalDriver(
+            sumo,
+            loops,
+            now_s=self.clock.seconds,
+            controller=self.options.controller,
+            preemption=PreemptionRules() if self.options.preemption else None,
+            projection=setup.net.projection,
+        )
         with self._lock:
             self._set_status_locked(TwinStatus.PAUSED if self._control.paused else TwinStatus.RUNNING)
         log.info("twin %s loaded (%d detectors)", setup.scenario.name, len(setup.detectors))
@@ -304,6 +331,8 @@ class TwinRuntime:
                 continue
             if rebase:
                 wall_anchor, sim_anchor = time.monotonic(), self.clock.seconds
+            if self._signals is not None:
+                self._signals.step(self.clock.seconds)
             simulation.step()
             now = float(simulation.getTime())
             self.clock.advance(now)

@@ -10,7 +10,7 @@ metres before each stop line (``twin.detectors.stopline_loops``), placed automat
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +23,10 @@ from tamna.signals.program import ProgramPhase, TimingRules, build_intersection,
 _NEVER_S = 1e9
 #: a loop covered this much of the last step has a vehicle standing on it, not passing
 _COVERED_PCT = 99.9
+# TraCI variable ids (traci.constants), subscribed once and fetched in one batch per step
+_VEHICLES, _SPEED, _OCCUPANCY, _HALTING, _SINCE, _LOOP_COUNT = 0x10, 0x11, 0x13, 0x14, 0x16, 0x25
+_LANE_VARIABLES = (_VEHICLES, _HALTING, _OCCUPANCY, _SPEED)
+_LOOP_VARIABLES = (_LOOP_COUNT, _SINCE, _OCCUPANCY)
 
 
 def read_intersections(sumo: ModuleType, rules: TimingRules) -> tuple[list[Intersection], int]:
@@ -53,7 +57,12 @@ def read_intersections(sumo: ModuleType, rules: TimingRules) -> tuple[list[Inter
 
 
 class SumoSignals:
-    """Reads observations from SUMO and shows the states the safety layer lets through."""
+    """Reads observations from SUMO and shows the states the safety layer lets through.
+
+    An observation reads a lane from SUMO only when its controller first looks at it (and once per observation):
+    a controller asked every second to check its green's loops reads those few, not the whole intersection. The
+    readings hold for the instant of the observation; a controller uses them within its decision.
+    """
 
     def __init__(self, sumo: ModuleType, intersections: Sequence[Intersection], loops: Mapping[str, str]) -> None:
         self._lane: Any = sumo.lane
@@ -61,40 +70,85 @@ class SumoSignals:
         self._trafficlight: Any = sumo.trafficlight
         self._loops = dict(loops)
         self._lanes = {
-            i.id: (*i.incoming_lanes, *(o for o in i.outgoing_lanes if o not in i.incoming_lanes))
+            i.id: frozenset((*i.incoming_lanes, *(o for o in i.outgoing_lanes if o not in i.incoming_lanes)))
             for i in intersections
         }
         self._incoming = {i.id: i.incoming_lanes for i in intersections}
-        # loop counts at each intersection's previous observation, for the arrivals in between
+        self._incoming_sets = {i.id: frozenset(i.incoming_lanes) for i in intersections}
+        # loop counts at an intersection's previous reading of each lane, for the arrivals in between
         self._counted: dict[tuple[str, str], int] = {}
+        self._lane_values: dict[str, dict[int, Any]] = {}
+        self._loop_values: dict[str, dict[int, Any]] = {}
+        self._fetched_s = -math.inf
 
     def observe(self, intersection: Intersection, now_s: float, phase: int, green_s: float) -> Observation:
-        """The detector data of ``intersection`` now."""
-        lane, loops = self._lane, self._loops
-        readings: dict[str, LaneReading] = {}
-        incoming = set(self._incoming[intersection.id])
-        for lane_id in self._lanes[intersection.id]:
-            arrivals, gap = 0, math.inf
-            loop_id = loops.get(lane_id) if lane_id in incoming else None
-            if loop_id is not None:
-                total = int(self._loop.getIntervalVehicleNumber(loop_id))
-                key = (intersection.id, lane_id)
-                arrivals = max(total - self._counted.get(key, 0), 0)
-                self._counted[key] = total
-                since = float(self._loop.getTimeSinceDetection(loop_id))
-                # SUMO gives no speed for a vehicle still on the loop; covering it for a whole step means standing
-                # (or crawling) there
-                standing = since == 0.0 and float(self._loop.getLastStepOccupancy(loop_id)) >= _COVERED_PCT
-                gap = since if since < _NEVER_S and not standing else math.inf
-            readings[lane_id] = LaneReading(
-                vehicles=int(lane.getLastStepVehicleNumber(lane_id)),
-                queue=int(lane.getLastStepHaltingNumber(lane_id)),
-                occupancy_pct=float(lane.getLastStepOccupancy(lane_id)) * 100.0,
-                mean_speed_ms=float(lane.getLastStepMeanSpeed(lane_id)),
-                arrivals=arrivals,
-                gap_s=gap,
-            )
-        return Observation(now_s, phase, green_s, readings)
+        """The detector data of ``intersection`` now (each lane read when the controller first asks for it)."""
+        return Observation(now_s, phase, green_s, _Readings(self, intersection.id, self._lanes[intersection.id], now_s))
+
+    def read(self, intersection_id: str, lane_id: str, now_s: float) -> LaneReading:
+        """One lane's reading at ``now_s``, as ``intersection_id`` sees it: arrivals since it last read this lane.
+
+        SUMO's figures for every lane and loop any intersection may read come in one batch per step (libsumo
+        subscriptions), fetched at the first reading of the step, whichever intersection asks."""
+        if now_s != self._fetched_s:
+            if self._fetched_s == -math.inf:
+                self._subscribe()
+            else:
+                self._lane_values = self._lane.getAllSubscriptionResults()
+                self._loop_values = self._loop.getAllSubscriptionResults()
+            self._fetched_s = now_s
+        values = self._lane_values[lane_id]
+        arrivals, gap = 0, math.inf
+        loop_id = self._loops.get(lane_id) if lane_id in self._incoming_sets[intersection_id] else None
+        if loop_id is not None:
+            loop = self._loop_values[loop_id]
+            total = int(loop[_LOOP_COUNT])
+            key = (intersection_id, lane_id)
+            arrivals = max(total - self._counted.get(key, 0), 0)
+            self._counted[key] = total
+            since = float(loop[_SINCE])
+            # SUMO gives no speed for a vehicle still on the loop; covering it for a whole step means standing
+            # (or crawling) there
+            standing = since == 0.0 and float(loop[_OCCUPANCY]) >= _COVERED_PCT
+            gap = since if since < _NEVER_S and not standing else math.inf
+        return LaneReading(
+            int(values[_VEHICLES]),
+            int(values[_HALTING]),
+            float(values[_OCCUPANCY]) * 100.0,
+            float(values[_SPEED]),
+            arrivals,
+            gap,
+        )
+
+    def _subscribe(self) -> None:
+        """One batch of SUMO's figures per step for every lane and loop that any controller may read; made at
+        the first reading, so that a run without controllers (the network's programs) pays nothing."""
+        for lane_id in {lane for lanes in self._lanes.values() for lane in lanes}:
+            self._lane.subscribe(lane_id, _LANE_VARIABLES)
+        for loop_id in {
+            self._loops[lane] for lanes in self._incoming.values() for lane in lanes if lane in self._loops
+        }:
+            self._loop.subscribe(loop_id, _LOOP_VARIABLES)
+        # libsumo fills subscription results at the next step; this step's come from the getters once
+        self._lane_values = {lane: self._lane_now(lane) for lanes in self._lanes.values() for lane in lanes}
+        self._loop_values = {loop: self._loop_now(loop) for loop in self._loops.values()}
+
+    def _lane_now(self, lane_id: str) -> dict[int, Any]:
+        lane = self._lane
+        return {
+            _VEHICLES: lane.getLastStepVehicleNumber(lane_id),
+            _HALTING: lane.getLastStepHaltingNumber(lane_id),
+            _OCCUPANCY: lane.getLastStepOccupancy(lane_id),
+            _SPEED: lane.getLastStepMeanSpeed(lane_id),
+        }
+
+    def _loop_now(self, loop_id: str) -> dict[int, Any]:
+        loop = self._loop
+        return {
+            _LOOP_COUNT: loop.getIntervalVehicleNumber(loop_id),
+            _SINCE: loop.getTimeSinceDetection(loop_id),
+            _OCCUPANCY: loop.getLastStepOccupancy(loop_id),
+        }
 
     def show(self, changes: Sequence[StateChange]) -> None:
         """Put the changed states on the signals."""
@@ -109,3 +163,32 @@ class SumoSignals:
         """Standing vehicles on every controlled approach lane now."""
         lanes = {lane for group in self._incoming.values() for lane in group}
         return sum(int(self._lane.getLastStepHaltingNumber(lane)) for lane in lanes)
+
+
+class _Readings(dict[str, LaneReading]):
+    """An intersection's lanes, each read from SUMO on first access (a dict, so that a reading already taken
+    costs a plain lookup)."""
+
+    __slots__ = ("_intersection", "_lanes", "_now_s", "_source")
+
+    def __init__(self, source: SumoSignals, intersection_id: str, lanes: frozenset[str], now_s: float) -> None:
+        super().__init__()
+        self._source = source
+        self._intersection = intersection_id
+        self._lanes = lanes
+        self._now_s = now_s
+
+    def __missing__(self, lane_id: str) -> LaneReading:
+        if lane_id not in self._lanes:
+            raise KeyError(lane_id)
+        reading = self[lane_id] = self._source.read(self._intersection, lane_id, self._now_s)
+        return reading
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lanes)
+
+    def __len__(self) -> int:
+        return len(self._lanes)
+
+    def __contains__(self, lane_id: object) -> bool:
+        return lane_id in self._lanes

@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from tamna.signals.control import SignalControl
 from tamna.signals.controller import ControllerKind, ControlSettings
 from tamna.signals.errors import NoSignalsError, SignalsError
 from tamna.signals.evaluation import NETWORK_PROGRAM, EpisodeSettings, RunResult
-from tamna.signals.metrics import read_tripinfo
+from tamna.signals.metrics import read_tripinfo, read_vehicle_trips
 from tamna.signals.model import Intersection
+from tamna.signals.preemption import PreemptionRules
 from tamna.signals.registry import controller_kind, resolve
 from tamna.signals.safety import ClearanceMonitor
 from tamna.twin import sumo as sumo_access
 from tamna.twin.detectors import stopline_loops, write_loops
+from tamna.twin.emergency import EMERGENCY_PREFIX, insert_emergency_vehicles
 from tamna.twin.errors import TwinError
 from tamna.twin.netfile import read_net
 from tamna.twin.scenario import Scenario
-from tamna.twin.signal_control import SumoSignals, read_intersections
+from tamna.twin.signal_driver import SignalDriver
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +85,11 @@ def run_episode(
                 sumo.close()  # writes the unfinished and undeparted trips
         finally:
             sumo_access.release(owner)
-    trips = read_tripinfo(work_dir / TRIPINFO)
-    return RunResult(trips=trips, **result)
+    if settings.emergency:
+        trips = read_tripinfo(work_dir / TRIPINFO, exclude_prefix=EMERGENCY_PREFIX)
+        emergency = read_vehicle_trips(work_dir / TRIPINFO, EMERGENCY_PREFIX)
+        return RunResult(trips=trips, emergency=tuple(emergency), **result)
+    return RunResult(trips=read_tripinfo(work_dir / TRIPINFO), **result)
 
 
 def run_episode_isolated(
@@ -132,25 +137,45 @@ def _loop(
     loops: dict[str, str],
 ) -> dict[str, Any]:
     simulation: Any = sumo.simulation
-    intersections, signals = read_intersections(sumo, settings.rules)
+    begin = float(simulation.getTime())
+    control_settings = ControlSettings(settings.decision_step_s, dict(settings.params), artifact=settings.artifact)
+    preemption = PreemptionRules() if settings.preemption else None
+    driver = SignalDriver(
+        sumo,
+        loops,
+        rules=settings.rules,
+        settings=control_settings,
+        now_s=begin,
+        controller=kind.name if kind is not None and settings.signal_ids is None else None,
+        preemption=preemption,
+    )
+    intersections = list(driver.intersections.values())
     if kind is not None and not intersections:
         raise NoSignalsError(
-            f"{scenario.net_file}: none of its {signals} traffic lights has two green phases to choose between"
+            f"{scenario.net_file}: none of its {driver.signals} traffic lights has two green phases to choose between"
         )
-    adapter = SumoSignals(sumo, intersections, loops)
-    begin = float(simulation.getTime())
-    control = None
-    if kind is not None:
-        control_settings = ControlSettings(settings.decision_step_s, dict(settings.params))
-        control = SignalControl(intersections, kind, control_settings, now_s=begin)
-    monitors = _monitors(intersections) if settings.check_safety else {}
+    if kind is not None and settings.signal_ids is not None:
+        _take_subset(sumo, driver, kind.name, settings.signal_ids, begin)
+    if settings.preemption and kind is None:
+        raise SignalsError("preemption needs a Tamna controller (fixed-time runs the network's own plan)")
+    insert_emergency_vehicles(
+        sumo,
+        intersections,
+        settings.emergency,
+        seed=settings.seed,
+        first_s=begin + settings.emergency_first_s,
+        every_s=settings.emergency_every_s,
+    )
+    adapter, control = driver.adapter, driver.control
+    # the network's own program is SUMO's business; the monitors check what Tamna's controllers show
+    checked = [i for i in intersections if settings.signal_ids is None or i.id in settings.signal_ids]
+    monitors = _monitors(checked) if settings.check_safety else {}
     teleports, queue_total, queue_samples = 0, 0, 0
     next_sample = begin
     started = time.perf_counter()
     now = begin
     while now < end_s - 1e-9:
-        if control is not None:
-            adapter.show(control.step(now, adapter.observe))
+        driver.step(now)
         for signal_id, monitor in monitors.items():
             monitor.observe(now, adapter.state(signal_id))
         if now >= next_sample - 1e-9:
@@ -168,15 +193,30 @@ def _loop(
         "seed": settings.seed,
         "begin_s": begin,
         "end_s": now,
-        "signals": signals,
-        "controlled": len(intersections) if control is not None else 0,
+        "signals": driver.signals,
+        "controlled": driver.controlled,
         "mean_queue_veh": queue_total / queue_samples if queue_samples else 0.0,
         "teleports": teleports,
-        "decisions": control.decisions if control is not None else 0,
-        "overrides": dict(control.overrides()) if control is not None else {},
+        "decisions": control.decisions,
+        "overrides": dict(control.overrides()),
         "wall_s": wall,
         "safety_violations": tuple(violations),
+        "preemption": settings.preemption,
     }
+
+
+def _take_subset(sumo: ModuleType, driver: SignalDriver, name: str, signal_ids: Sequence[str], now_s: float) -> None:
+    """Put only ``signal_ids`` under ``name``; the others keep the network's program. An id the network lacks is
+    refused; a signal with fewer than two green phases keeps its own program."""
+    known = set(sumo.trafficlight.getIDList())
+    unknown = sorted(set(signal_ids) - known)
+    if unknown:
+        raise SignalsError(f"no traffic light {', '.join(unknown)} in the network (it has {len(known)})")
+    for signal_id in dict.fromkeys(signal_ids):
+        if signal_id in driver.intersections:
+            driver.assign(signal_id, name, now_s)
+        else:
+            log.info("signal %s has fewer than two green phases: it keeps its own program", signal_id)
 
 
 def _monitors(intersections: list[Intersection]) -> dict[str, ClearanceMonitor]:

@@ -29,6 +29,11 @@ class TwinOptions:
     all_vehicles: bool = False
     until_s: float | None = None
     start_paused: bool = False
+    #: the signal controller every controllable signal starts under (a registered name or ``best``); None: the
+    #: network's own programs, no Tamna control (an operator can still switch single signals)
+    controller: str | None = None
+    #: give emergency vehicles green ahead of them at the signals Tamna controls
+    preemption: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """Vehicle positions from the simulation: buses (or every vehicle) as GPS-like fixes each interval, and the board
-that keeps the latest fix of every vehicle still driving (``GET /api/v1/vehicles``)."""
+that keeps the latest fix of every vehicle still driving (``GET /api/v1/vehicles``).
+
+A bus reports its ``line`` as the route and its SUMO id as the trip: the twin's GTFS
+(:mod:`tamna.twin.build.gtfs`) names each trip after the SUMO vehicle that drives it. Against another feed the
+id is unknown, and the matcher falls back to the route and the position."""
 
 from __future__ import annotations
 
@@ -89,6 +93,7 @@ class VehicleTracker:
                     speed_kmh=min(max(float(vehicle.getSpeed(vid)) * 3.6, 0.0), MAX_SPEED_KMH),
                     bearing_deg=float(vehicle.getAngle(vid)) % 360.0,
                     route_id=line or None,
+                    trip_id=vid if kinds[vid] is VehicleKind.BUS else None,
                     # a vehicle crossing a junction is on an internal edge, which is no link of the network
                     link_id=None if road.startswith(":") or not road else road,
                 )

@@ -6,6 +6,9 @@ Parameters (``ControlSettings.params``):
 - ``count_moving`` (0): 1 counts every vehicle on the lanes rather than the standing ones only.
 - ``switch_margin`` (0): another phase must beat the current one's pressure by more than this to take over,
   which saves a clearance when two phases are nearly even.
+- ``spill_occupancy_pct`` (0: off) and ``max_wait_s`` (0: off): the spill-back and starvation guard
+  (:mod:`tamna.signals.controllers.guard`). Off here so that ``max-pressure`` stays Varaiya's (and RESCO's)
+  baseline; ``gap-pressure`` turns it on.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from tamna.signals.controller import ControlSettings, RegisteredController
+from tamna.signals.controllers.guard import Guard
 from tamna.signals.model import Decision, Intersection, LaneReading, Observation
 
 
@@ -27,22 +31,28 @@ class MaxPressure(RegisteredController):
         self.step_s = settings.decision_step_s
         self.count_moving = settings.param("count_moving", 0.0) > 0
         self.switch_margin = settings.param("switch_margin", 0.0)
+        self.guard = Guard(intersection, settings, spill_pct=0.0, max_wait_s=0.0)
         # (incoming lane, outgoing lane) of each phase's road movements, computed once
         self._pairs = [
             tuple((m.in_lane, m.out_lane) for m in intersection.movements_of(p.index)) for p in intersection.phases
         ]
+        self._out_lanes = tuple(dict.fromkeys(b for pairs in self._pairs for _a, b in pairs))
+        self._lanes = tuple(dict.fromkeys([*(a for pairs in self._pairs for a, _b in pairs), *self._out_lanes]))
 
-    def pressures(self, observation: Observation) -> list[float]:
-        """Each phase's pressure."""
-        measure = self._measure
-        return [
-            float(sum(measure(observation.lane(a)) - measure(observation.lane(b)) for a, b in pairs))
-            for pairs in self._pairs
-        ]
+    def pressures(self, observation: Observation, guard: Guard | None = None) -> list[float]:
+        """Each phase's pressure; with a ``guard``, movements into a full lane count none."""
+        lane, measure = observation.lane, self._measure
+        # each lane read once, whatever number of movements and phases it serves
+        level = {name: measure(lane(name)) for name in self._lanes}
+        blocked = frozenset(b for b in self._out_lanes if guard.blocked(observation, b)) if guard else frozenset()
+        return [float(sum(level[a] - level[b] for a, b in pairs if b not in blocked)) for pairs in self._pairs]
 
     def decide(self, observation: Observation) -> Decision:
-        pressures = self.pressures(observation)
         current = observation.phase
+        starving = self.guard.starving(observation)
+        if starving is not None and starving != current:
+            return Decision(starving, self.step_s - self.intersection.clearance_s)
+        pressures = self.pressures(observation, self.guard if self.guard.spill_pct > 0 else None)
         best = max(range(len(pressures)), key=lambda p: (pressures[p], p == current))
         if best == current or pressures[best] <= pressures[current] + self.switch_margin:
             return Decision(current, self.step_s)

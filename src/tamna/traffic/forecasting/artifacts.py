@@ -8,15 +8,14 @@ and a SHA-256 of every other file, so that a swapped or truncated file is refuse
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tamna import __version__
+from tamna.core.artifacts import sha256_file, slug
 from tamna.core.timeutil import ensure_utc, utcnow
 from tamna.traffic.datasets.series import SensorSeries
 from tamna.traffic.forecasting.base import Forecaster
@@ -41,12 +40,8 @@ class Artifact:
         return ensure_utc(datetime.fromisoformat(self.manifest["created"]))
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "data"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+_slug = slug
+_sha256 = sha256_file
 
 
 def write_artifact(

@@ -3,7 +3,8 @@
 Stops (``jeju/bus-stops``, the 2022 register, UTF-8) are snapped to the nearest bus-usable rightmost lane within
 :data:`SNAP_M`: Korea drives on the right, so the kerb lane of the direction whose side the stop stands on is the
 nearest rightmost lane (the opposite direction's lies across the road). The register's Korean name is the
-``busStop`` name; its id is ``bs_<정류소아이디>`` (the BIS ``station_id``).
+``busStop`` name; its id is ``bs_<정류소아이디>`` (the BIS ``station_id``), which with the register's position goes
+into the stop's ``<param>``s for the twin's GTFS (:mod:`tamna.twin.build.gtfs`).
 
 Lines. The data hold no route table, so the lines are derived: each is a chain of real hub stops (airport, the
 intercity bus terminal, city hall, Dongmun market, Nohyeong five-way, the provincial office, the ferry terminal,
@@ -78,6 +79,9 @@ class Stop:
     edge: str
     start: float
     end: float
+    #: the register's surveyed position, which is where riders wait (the lane position is up to SNAP_M away)
+    lon: float
+    lat: float
 
 
 @dataclass
@@ -149,7 +153,7 @@ def snap_stops(net: Any, stops: list[tuple[str, str, float, float]]) -> BusPlan:
             end = min(length, start + STOP_LENGTH_M)
             if any(start < b and a < end for a, b in occupied[lane.getID()]):
                 continue  # SUMO refuses overlapping stops; the stop's twin on the next lane may be free
-            placed = Stop(f"bs_{stop_id}", name, lane.getID(), lane.getEdge().getID(), start, end)
+            placed = Stop(f"bs_{stop_id}", name, lane.getID(), lane.getEdge().getID(), start, end, lon, lat)
             occupied[lane.getID()].append((start, end))
             break
         if placed is None:
@@ -250,6 +254,9 @@ def write_bus_files(plan: BusPlan, stops_path: Path, routes_path: Path, *, begin
         )
         if serving[stop.id]:
             element.set("lines", " ".join(sorted(serving[stop.id])))
+        ET.SubElement(element, "param", key="gtfs_stop_id", value=stop.id.removeprefix("bs_"))
+        ET.SubElement(element, "param", key="lon", value=f"{stop.lon:.6f}")
+        ET.SubElement(element, "param", key="lat", value=f"{stop.lat:.6f}")
     write_xml(stops_path, stops_root)
     routes_root = ET.Element("routes")
     ET.SubElement(

@@ -20,7 +20,7 @@ from pathlib import Path
 from tamna.core.errors import TamnaError
 
 #: Bumped whenever a builder's output changes for the same inputs, so stale scenario folders are rebuilt.
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"
 MANIFEST = "manifest.json"
 #: How much of a failing tool's stderr goes into the error message.
 STDERR_TAIL_CHARS = 2000

@@ -6,7 +6,8 @@ north–south arterials (two lanes each way, 60 km/h) through one-lane local str
 with a transverse Mercator projection centred on :data:`~tamna.twin.geo.DEFAULT_ORIGIN`. The morning from 07:00 to
 09:00: about 2,300 car trips an hour with a peak at 07:40, mostly entering and leaving at the edge of the grid
 (through and commuting traffic), routed by duarouter, and four bus lines on the arterials every 10 minutes each
-way, stopping every other block. Stop-line loops on every signalised approach lane.
+way, stopping every other block, with their timetable as a GTFS feed in ``gtfs/``. Stop-line loops on every
+signalised approach lane.
 
 A seed fixes the demand; the same seed gives the same files, byte for byte. A build is cached in its folder and
 reused while its recipe version matches.
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from tamna.twin.build.gtfs import GTFS_FOLDER, export_gtfs
 from tamna.twin.build.tools import run_tool, strip_header
 from tamna.twin.detectors import stopline_loops, write_loops
 from tamna.twin.errors import TwinError
@@ -31,7 +33,7 @@ from tamna.twin.netfile import NetInfo, read_net
 from tamna.twin.sumo import binary, tool
 
 #: Bump when the recipe changes: cached builds of another version are rebuilt.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 COLUMNS, ROWS = 8, 6
 BLOCK_X_M, BLOCK_Y_M, FRINGE_M = 220.0, 180.0, 150.0
 ARTERIAL_ROWS, ARTERIAL_COLUMNS = (1, 4), (2, 5)
@@ -121,6 +123,7 @@ def _build(work: Path, name: str, seed: int) -> None:
 """,
         encoding="utf-8",
     )
+    export_gtfs(work / f"{name}.sumocfg", work / GTFS_FOLDER, agency_name="Tamna generated city")
     stamp = {"recipe": RECIPE_VERSION, "seed": seed, "signals": net.signals, "origin": list(DEFAULT_ORIGIN)}
     (work / BUILD_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
 

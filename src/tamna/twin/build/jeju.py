@@ -12,6 +12,7 @@ free-flow speeds, the signal register, the bus-stop register and the public car 
 ``buses.rou.xml``           derived bus lines, both directions, at fixed headways
 ``cars.rou.xml``            the car demand, routed by duarouter
 ``jeju.sumocfg``            ties them together; ``manifest.json`` records inputs, options and figures
+``gtfs/``                   the bus lines as a GTFS feed: the register's stop ids, Korean names and places
 ``plain/``                  the network as plain XML with lon/lat coordinates (for netedit or hand edits)
 ==========================  ==========================================================================
 
@@ -40,6 +41,7 @@ from tamna.twin.build._tools import (
     reusable,
     write_manifest,
 )
+from tamna.twin.build.gtfs import GTFS_FOLDER, export_gtfs
 
 __all__ = ["DEFAULT_WINDOW_S", "TwinBuildError", "build_jeju", "read_summary"]
 
@@ -191,6 +193,7 @@ def build_jeju(
         end_s=end_s,
         seed=seed,
     )
+    timetable = export_gtfs(config, out / GTFS_FOLDER, agency_name="제주 트윈 버스 (Tamna twin)", lang="ko")
     summary: dict[str, object] = {
         "area": "whole island" if whole_island else f"Jeju-si centre {bbox}",
         "edges": len(net.getEdges()),
@@ -200,6 +203,7 @@ def build_jeju(
         "traffic_lights": len(net.getTrafficLights()),
         "detectors": loops,
         "bus": bus_plan.counts(),
+        "gtfs": {"routes": timetable.routes, "trips": timetable.trips, "stops": timetable.stops},
         "window_s": [begin_s, end_s],
         "peak_vph": round(peak_vph),
         "trips": len(trips),

@@ -1,0 +1,66 @@
+"""``tuned-pressure``: ``gap-pressure`` (with its spill-back and starvation guard) whose parameters were learned
+for the network by a cross-entropy search over whole SUMO episodes (:mod:`tamna.signals.learning`,
+``tamna signals train``). A policy search rather than a neural policy: the four numbers it tunes (gap, switch
+margin, longest wait, spill-back occupancy) are what decides delay under an actuated pressure controller, a
+candidate is judged on RESCO's own measure over whole episodes, and a few dozen episodes (minutes on 2 cores)
+are enough, where RESCO's IDQN and IPPO train for hundreds of episodes and were unstable on cologne3.
+
+Parameters come from, in order: the artifact given (``ControlSettings.artifact``, ``--artifact DIR``: it must
+know this intersection, by id and fingerprint), else the artifacts shipped with Tamna (``signals/trained/``)
+where one knows the intersection, else ``gap-pressure``'s defaults; ``ControlSettings.params`` override any of
+them.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from tamna.signals.artifacts import bundled_artifacts, cached_artifact
+from tamna.signals.controller import ControlSettings, RegisteredController
+from tamna.signals.controllers.gap_pressure import GapPressure
+from tamna.signals.errors import ArtifactError
+from tamna.signals.model import Decision, Intersection, Observation
+
+#: what the search tunes, with its bounds (see :mod:`tamna.signals.learning`)
+SEARCH_SPACE: dict[str, tuple[float, float]] = {
+    "gap_s": (1.0, 4.0),
+    "switch_margin": (0.0, 4.0),
+    "max_wait_s": (90.0, 400.0),
+    "spill_occupancy_pct": (30.0, 90.0),
+}
+
+
+class TunedPressure(RegisteredController):
+    """``gap-pressure`` with parameters learned for this intersection."""
+
+    name: ClassVar[str] = "tuned-pressure"
+    summary: ClassVar[str] = "gap-pressure with parameters learned per network in SUMO episodes (an artifact)"
+
+    def __init__(self, intersection: Intersection, settings: ControlSettings) -> None:
+        super().__init__(intersection, settings)
+        learned, self.source = self._learned(intersection, settings)
+        params = {**learned, **settings.params}
+        self._inner = GapPressure(
+            intersection, ControlSettings(settings.decision_step_s, params, artifact=settings.artifact)
+        )
+        self.params = params
+
+    def decide(self, observation: Observation) -> Decision:
+        return self._inner.decide(observation)
+
+    @classmethod
+    def _learned(cls, intersection: Intersection, settings: ControlSettings) -> tuple[dict[str, float], str]:
+        if settings.artifact is not None:
+            artifact = cached_artifact(settings.artifact, cls.name)
+            found = artifact.params_for(intersection)
+            if found is None:
+                raise ArtifactError(
+                    f"{settings.artifact}: trained on {artifact.manifest.get('scenario')!r}, it has no parameters "
+                    f"for signal {intersection.id} as this network defines it"
+                )
+            return dict(found), str(settings.artifact)
+        for artifact in bundled_artifacts(cls.name):
+            found = artifact.params_for(intersection)
+            if found is not None:
+                return dict(found), str(artifact.folder.name)
+        return {}, "gap-pressure defaults"

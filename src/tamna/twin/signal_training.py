@@ -1,0 +1,131 @@
+"""Training a signal controller on a scenario in SUMO: the parameter search of :mod:`tamna.signals.learning`,
+each candidate judged by RESCO's average delay over whole episodes (each in a fresh process, as the evaluation
+runs them), and the result written as a versioned artifact (:mod:`tamna.signals.artifacts`).
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tamna.signals.artifacts import scenario_fingerprint, write_artifact
+from tamna.signals.controllers.gap_pressure import MAX_WAIT_S, SPILL_PCT
+from tamna.signals.controllers.tuned_pressure import SEARCH_SPACE, TunedPressure
+from tamna.signals.errors import SignalsError
+from tamna.signals.evaluation import EpisodeSettings
+from tamna.signals.learning import Trial, cross_entropy_search
+from tamna.signals.model import Intersection
+from tamna.signals.program import TimingRules
+from tamna.signals.registry import resolve
+from tamna.twin import sumo as sumo_access
+from tamna.twin.scenario import Scenario
+from tamna.twin.signal_control import read_intersections
+from tamna.twin.signal_episode import run_episode_isolated
+
+log = logging.getLogger(__name__)
+
+#: trainable controller → (the registered controller its candidates run as, the search space, the start)
+TRAINABLE: dict[str, tuple[str, dict[str, tuple[float, float]], dict[str, float]]] = {
+    TunedPressure.name: (
+        "gap-pressure",
+        SEARCH_SPACE,
+        {"gap_s": 2.0, "switch_margin": 0.0, "max_wait_s": MAX_WAIT_S, "spill_occupancy_pct": SPILL_PCT},
+    ),
+}
+
+
+def train_controller(
+    scenario: Scenario,
+    controller: str,
+    out: Path,
+    *,
+    minutes: float,
+    seeds: Sequence[int] = (1,),
+    settings: EpisodeSettings | None = None,
+    report: Callable[[Trial], None] | None = None,
+) -> Path:
+    """Search ``controller``'s parameters on ``scenario`` for ``minutes`` (wall clock) and write the artifact
+    under ``out``; returns its folder. Each candidate's cost is its mean delay over ``seeds``."""
+    name = resolve(controller)
+    if name not in TRAINABLE:
+        raise SignalsError(f"controller {name!r} has nothing to train; trainable: {', '.join(TRAINABLE)}")
+    if minutes <= 0:
+        raise SignalsError("--minutes must be positive")
+    if not seeds:
+        raise SignalsError("give at least one training seed")
+    runs_as, space, start = TRAINABLE[name]
+    base = settings or EpisodeSettings()
+    intersections = scenario_intersections(scenario, base.rules)
+    with tempfile.TemporaryDirectory(prefix="tamna-train-") as work:
+        episodes = iter(range(1_000_000))
+
+        def evaluate(params: dict[str, float]) -> float:
+            delays = []
+            for seed in seeds:
+                folder = Path(work) / f"episode-{next(episodes)}"
+                run = run_episode_isolated(scenario, runs_as, folder, replace(base, seed=seed, params=params))
+                delays.append(run.trips.delay_s)
+            return statistics.fmean(delays)
+
+        result = cross_entropy_search(evaluate, space, start, budget_s=minutes * 60.0, report=report)
+    training: dict[str, Any] = {
+        "method": "cross-entropy search over whole SUMO episodes",
+        "runs_as": runs_as,
+        "seeds": list(seeds),
+        "episodes": len(result.trials) * len(seeds),
+        "minutes": round(result.seconds / 60.0, 2),
+        "start_delay_s": round(result.start_cost, 3),
+        "best_delay_s": round(result.best_cost, 3),
+        "decision_step_s": base.decision_step_s,
+        "yellow_s": base.rules.yellow_s,
+        "all_red_s": base.rules.all_red_s,
+        "trials": [{"params": t.params, "delay_s": round(t.cost, 3)} for t in result.trials],
+    }
+    files = [scenario.net_file, *scenario.route_files]
+    return write_artifact(
+        out,
+        controller=name,
+        scenario=scenario.name,
+        fingerprint=scenario_fingerprint(files),
+        intersections=intersections,
+        params=result.best,
+        training=training,
+    )
+
+
+def scenario_intersections(scenario: Scenario, rules: TimingRules) -> list[Intersection]:
+    """The controllable intersections of ``scenario`` as a controller sees them (read by SUMO in a fresh
+    process, which is ended afterwards)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        found: list[Intersection] = pool.apply(_read, (scenario, rules))
+    return found
+
+
+def _read(scenario: Scenario, rules: TimingRules) -> list[Intersection]:
+    with tempfile.TemporaryDirectory(prefix="tamna-read-") as work:
+        error_log = Path(work) / sumo_access.ERROR_LOG
+        error_log.write_text("", encoding="utf-8")
+        args = sumo_access.command_line(scenario.config, list(scenario.additional_files), error_log)
+        sumo = sumo_access.libsumo()
+        owner = f"reading the signals of {scenario.name}"
+        sumo_access.claim(owner)
+        try:
+            try:
+                sumo.start(args)
+            except Exception as err:  # libsumo says only "Process Error"; SUMO's reason is in the log
+                message = sumo_access.error_message(error_log, err)
+                raise SignalsError(f"SUMO could not load {scenario.config}: {message}") from err
+            return read_intersections(sumo, rules)[0]
+        finally:
+            try:
+                if sumo.simulation.isLoaded():
+                    sumo.close()
+            finally:
+                sumo_access.release(owner)
