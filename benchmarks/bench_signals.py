@@ -114,7 +114,7 @@ def speed_table(table: dict[str, dict[str, Any]], names: list[str], scenarios: l
 def main() -> None:
     ap = harness.parser(__doc__ or "", runs=3)
     ap.add_argument("--data", type=Path, default=harness.REPO.parent / "shared" / "data", help="shared data folder")
-    # seed 1 chose gap-pressure's parameters: the figures come from the seeds after it
+    # seed 1 chose gap-pressure's parameters and trained tuned-pressure (with seed 5): the figures come from 2..4
     ap.add_argument("--first-seed", type=int, default=2, help="SUMO seeds first-seed .. first-seed + runs - 1")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--controllers", default=",".join([NETWORK_PROGRAM, *controllers().names()]))

@@ -18,6 +18,7 @@ from tamna.api.keys import create_api_key
 from tamna.api.routes.twin import attach
 from tamna.cli.main import app as cli
 from tamna.domain.access import Role
+from tamna.signals.registry import RECOMMENDED
 from tamna.signals.safety import ClearanceMonitor
 from tamna.twin.scenario import load_scenario
 from tests.twin.conftest import Twin
@@ -123,7 +124,7 @@ def test_the_twin_runs_every_signal_under_a_controller(make_twin: Callable[..., 
     assert summary.error is None and summary.arrived > 0
     driver = twin.runtime.signals
     assert driver is not None and driver.controlled == len(driver.intersections) > 0
-    assert set(driver.control.names.values()) == {"gap-pressure"}
+    assert set(driver.control.names.values()) == {RECOMMENDED}  # what "best" stands for
     assert driver.control.decisions > 0
 
 

@@ -41,7 +41,7 @@ export class SignalLayer {
       id: SIGNAL_LAYER, type: 'circle', source: SOURCE,
       paint: {
         'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 3, 14, 5, 17, 9],
-        'circle-color': ['match', ['get', 'stage'], 'green', FILL.green, 'yellow', FILL['yellow'], FILL['all-red']],
+        'circle-color': ['match', ['get', 'stage'], 'green', FILL.green, 'yellow', FILL.yellow, FILL['all-red']],
         'circle-stroke-color': ['case', ['get', 'tamna'], RING.tamna, RING.program],
         'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 11, 1, 16, 2.5],
       },

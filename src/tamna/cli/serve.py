@@ -39,7 +39,11 @@ def serve(
             f"serving {workers} workers on http://{settings.host}:{settings.port} ({redact_url(settings.database_url)})"
         )
         os.environ[PER_PROCESS_ENV] = "1"  # each worker process subscribes under its own MQTT client id
-        if forecast_model is not None:  # workers build their settings from the environment
+        # workers are fresh processes that build their settings from the environment: hand the flags on
+        for name, value in (("DB", db), ("MQTT", mqtt)):
+            if value is not None:
+                os.environ[f"TAMNA_{name}"] = value
+        if forecast_model is not None:
             os.environ["TAMNA_FORECAST_MODEL"] = str(forecast_model.resolve())
         uvicorn.run(
             "tamna.api.app:app_from_env",

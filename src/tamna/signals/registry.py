@@ -15,7 +15,7 @@ from tamna.signals.errors import UnknownControllerError
 from tamna.signals.model import Intersection
 
 #: what ``--controller best`` means (the lowest delay over the RESCO scenarios, docs/benchmarks.md)
-RECOMMENDED = "gap-pressure"
+RECOMMENDED = "tuned-pressure"
 BEST = "best"
 
 
