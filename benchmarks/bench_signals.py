@@ -6,6 +6,10 @@ RESCO's settings: teleporting off, the scenario's whole window, a decision every
 SUMO alone, which gives the speed without any controller. Writes ``benchmarks/out/signals.json`` and prints the
 Markdown tables of docs/benchmarks.md.
 
+``tuned-pressure`` (``best``) runs with the artifacts shipped in ``src/tamna/signals/trained/`` (trained with
+``tamna signals train`` on seeds 1 and 5, never on the reported seeds 2..4); on a scenario without one it runs
+``gap-pressure``'s defaults.
+
     python benchmarks/bench_signals.py [--runs 3] [--scenarios cologne1,grid4x4] [--controllers max-pressure]
 """
 

@@ -93,3 +93,24 @@ def test_monitor_accepts_a_proper_cycle() -> None:
     for time_s, state in [(0, "GGrr"), (10, "yyrr"), (13, "rrrr"), (14, "rrGG"), (30, "rryy"), (33, "rrrr")]:
         monitor.observe(time_s, state)
     assert monitor.finish(34) == []
+
+
+def test_a_switch_that_only_adds_greens_needs_no_clearance() -> None:
+    from tamna.signals.program import ProgramPhase, build_intersection
+
+    # phase 1 keeps phase 0's left turn (link 0) green and adds the through movement (link 1)
+    program = [
+        ProgramPhase("Grr", 20.0, 5.0, 30.0), ProgramPhase("yrr", 3.0, 3.0, 3.0),
+        ProgramPhase("GGr", 20.0, 5.0, 30.0), ProgramPhase("yyr", 3.0, 3.0, 3.0),
+        ProgramPhase("rrG", 20.0, 5.0, 30.0), ProgramPhase("rry", 3.0, 3.0, 3.0),
+    ]  # fmt: skip
+    tls = build_intersection("t", program, [[("a", "x")], [("b", "y")], [("c", "z")]])
+    assert tls is not None
+    timer, monitor = SignalTimer(tls, 0.0), ClearanceMonitor(tls)
+    monitor.observe(0.0, timer.state())
+    timer.request(Decision(1, 10.0), 30.0)  # at phase 0's maximum: straight to phase 1, no yellow
+    assert (timer.stage, timer.phase, timer.state()) == (Stage.GREEN, 1, "GGr")
+    monitor.observe(30.0, timer.state())
+    timer.request(Decision(2, 10.0), 40.0)  # phase 2 takes greens away: yellow as always
+    assert timer.stage is Stage.YELLOW and timer.state() == "yyr"
+    assert monitor.finish(40.0) == []

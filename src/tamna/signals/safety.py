@@ -143,6 +143,15 @@ class SignalTimer:
         phase = self.intersection.phases[target]
         self._target = target
         self._target_hold_s = min(max(hold_s, phase.min_green_s), phase.max_green_s)
+        current = self.intersection.phases[self.phase].state
+        if yellow_state(current, phase.state) == current:
+            # no link loses its green (the target only adds greens, which conflict with none shown, since the
+            # target is itself a phase): nothing to clear. A yellow here would show the old state unchanged past
+            # the phase's maximum green.
+            self.phase = target
+            self.green_since_s = self.stage_since_s = now_s
+            self.next_decision_s = now_s + self._target_hold_s
+            return
         self.stage = Stage.YELLOW
         self.stage_since_s = now_s
         self._stage_ends_s = now_s + self.intersection.yellow_s

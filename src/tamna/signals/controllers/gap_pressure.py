@@ -6,12 +6,12 @@ the next one in program order. With no pressure anywhere else, the green rests w
 The spill-back and starvation guard (:mod:`tamna.signals.controllers.guard`) is on: a movement into a full lane
 counts no pressure, a green whose movements all lead into full lanes is not extended, and a phase with vehicles
 waiting longer than ``max_wait_s`` is served at the next gap-out. Without it cologne3 gridlocked on two seeds of
-four (671 s of delay against 19 s).
+four (671 s of delay against 19 s); with it seeds 2–4 ran 19.3–20.2 s (docs/benchmarks.md).
 
 Parameters: ``gap_s`` (2.0: chosen among 2, 3 and 4 s on seed 1 of the five RESCO scenarios, where 2 s was best
 on all five), ``extension_s`` (1.0), ``count_moving`` / ``switch_margin`` as for ``max-pressure`` (counting
-moving vehicles was worse on four of the five), ``spill_occupancy_pct`` (SPILL_PCT) and ``max_wait_s``
-(MAX_WAIT_S).
+moving vehicles was worse on four of the five), ``spill_occupancy_pct`` (50) and ``max_wait_s`` (240: among
+120, 180, 240 and 300 s on seed 1, with seed 7 as a check for jams; 120 cost 3 s of delay, 180 still jammed).
 """
 
 from __future__ import annotations
