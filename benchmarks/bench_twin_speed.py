@@ -67,7 +67,7 @@ def main() -> None:
                     print(f"{city} ingest={ingest} run {run + 1}: {reports[-1].sim_per_total_wall_s:.1f}x")
                 figures.append(figure(city, reports, ingest=ingest))
                 details[f"{city}-{'ingest' if ingest else 'bare'}-load_s"] = [round(r.load_s, 2) for r in reports]
-    harness.save("twin_speed_" + args.cities.replace(",", "_"), args, figures, **details)
+    harness.save("twin_speed@" + args.cities.replace(",", "+"), args, figures, **details)
 
 
 if __name__ == "__main__":

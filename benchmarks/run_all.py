@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import harness
 
@@ -32,27 +33,34 @@ def table(out: Path, names: list[str], quick: bool) -> str:
         "| Figure | Target | Median | Runs | Met | Command | Date (UTC) | Machine | Load 1 min |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    suffix = "-quick" if quick else ""
     for name in names:
-        path = out / f"{name}{'-quick' if quick else ''}.json"
-        if not path.exists():
+        # a script run in parts (``bench_twin_speed.py --cities jeju``) writes ``<name>@<part>.json`` per part
+        paths = [p for p in (out / f"{name}{suffix}.json",) if p.exists()] + sorted(out.glob(f"{name}@*{suffix}.json"))
+        if not paths:
             rows.append(f"| {name}: no result (did it fail?) | | | | | | | | |")
-            continue
-        document = json.loads(path.read_text())
-        machine = document["machine"]
-        where = f"{machine['cpu']}, {machine['cores']} cores"
-        # other work on the machine moves every figure: show how busy it was (start → end of the script)
-        load = document.get("load_average_1m") or {}
-        busy = f"{load['start']:g} → {load['end']:g}" if load else "?"
-        for figure in document["figures"]:
-            sign = "≥" if figure["better"] == "higher" else "≤"
-            target = "—" if figure["target"] is None else f"{sign} {_number(figure['target'])} {figure['unit']}"
-            runs = ", ".join(_number(r) for r in figure["runs"])
-            met = {True: "yes", False: "**no**", None: "—"}[figure["met"]]
-            rows.append(
-                f"| {figure['name']} | {target} | {_number(figure['value'])} {figure['unit']} | {runs} | {met} "
-                f"| `{document['command']}` | {document['date'][:16].replace('T', ' ')} | {where} | {busy} |"
-            )
+        rows.extend(row for path in paths for row in _rows(json.loads(path.read_text())))
     return "\n".join(rows)
+
+
+def _rows(document: dict[str, Any]) -> list[str]:
+    """One table row per figure of one result file."""
+    rows = []
+    machine = document["machine"]
+    where = f"{machine['cpu']}, {machine['cores']} cores"
+    # other work on the machine moves every figure: show how busy it was (start → end of the script)
+    load = document.get("load_average_1m") or {}
+    busy = f"{load['start']:g} → {load['end']:g}" if load else "?"
+    for figure in document["figures"]:
+        sign = "≥" if figure["better"] == "higher" else "≤"
+        target = "—" if figure["target"] is None else f"{sign} {_number(figure['target'])} {figure['unit']}"
+        runs = ", ".join(_number(r) for r in figure["runs"])
+        met = {True: "yes", False: "**no**", None: "—"}[figure["met"]]
+        rows.append(
+            f"| {figure['name']} | {target} | {_number(figure['value'])} {figure['unit']} | {runs} | {met} "
+            f"| `{document['command']}` | {document['date'][:16].replace('T', ' ')} | {where} | {busy} |"
+        )
+    return rows
 
 
 def _number(value: float) -> str:
