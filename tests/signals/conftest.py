@@ -5,7 +5,6 @@ SUMO simulation is left loaded."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,25 +12,7 @@ import pytest
 from tamna.signals.model import Intersection
 from tamna.signals.program import ProgramPhase, build_intersection
 from tamna.twin import sumo
-from tamna.twin.scenario import Scenario, load_scenario
-
-
-@pytest.fixture(autouse=True)
-def no_simulation_left() -> Iterator[None]:
-    """Every test leaves libsumo unloaded and its reservation free, whatever failed on the way."""
-    yield
-    assert sumo.current_owner() is None, f"still holds SUMO: {sumo.current_owner()}"
-    assert not sumo.libsumo().simulation.isLoaded(), "a SUMO simulation is still loaded"
-
-
-@pytest.fixture
-def resco(shared_data: Path) -> Callable[[str], Scenario]:
-    """A RESCO scenario by name, loaded from the shared data."""
-
-    def load(name: str) -> Scenario:
-        return load_scenario(shared_data / "sumo" / name / f"{name}.sumocfg")
-
-    return load
+from tests.sumo_fixtures import no_simulation_left, resco  # noqa: F401 (fixtures for this folder)
 
 
 @pytest.fixture(scope="session")

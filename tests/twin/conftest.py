@@ -13,35 +13,17 @@ import pytest
 from tamna.api.app import build_state
 from tamna.api.state import AppState
 from tamna.core.settings import Settings
-from tamna.twin import sumo
 from tamna.twin.build.generated import build_generated_city
 from tamna.twin.clock import SimClock
 from tamna.twin.outbox import Sink, pipeline_sink
 from tamna.twin.runtime import TwinRuntime
-from tamna.twin.scenario import Scenario, load_scenario
+from tamna.twin.scenario import Scenario
 from tamna.twin.setup import TwinSetup, prepare_twin, register_twin
 from tamna.twin.status import TwinOptions
+from tests.sumo_fixtures import no_simulation_left, resco  # noqa: F401 (fixtures for this folder)
 
 #: A fixed simulated day, so that expected times can be written down.
 DAY = date(2026, 11, 25)
-
-
-@pytest.fixture(autouse=True)
-def no_simulation_left() -> Iterator[None]:
-    """Every test leaves libsumo unloaded and its reservation free, whatever failed on the way."""
-    yield
-    assert sumo.current_owner() is None, f"a twin still holds SUMO: {sumo.current_owner()}"
-    assert not sumo.libsumo().simulation.isLoaded(), "a SUMO simulation is still loaded"
-
-
-@pytest.fixture
-def resco(shared_data: Path) -> Callable[[str], Scenario]:
-    """A RESCO scenario by name, loaded from the shared data."""
-
-    def load(name: str) -> Scenario:
-        return load_scenario(shared_data / "sumo" / name / f"{name}.sumocfg")
-
-    return load
 
 
 @pytest.fixture(scope="session")

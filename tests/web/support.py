@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from tamna.api.live import end_streams
 
@@ -56,6 +56,23 @@ def serve(app: FastAPI) -> Iterator[str]:
         end_streams(app)  # as `tamna serve` does on a stop signal
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@contextmanager
+def open_dashboard(browser: Browser, url: str, *, width: int = 1600, height: int = 900) -> Iterator[Page]:
+    """The dashboard at ``url`` in a fresh browser context, once its map is ready; fails the test afterwards if the
+    page raised any script error meanwhile."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto(url + "/")
+    opened.wait_for_selector("html[data-ready='1']", state="attached", timeout=20_000)
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert not errors, errors
 
 
 def wait_until(page: Page, expression: str, *, timeout_s: float = 10.0, arg: Any = None) -> Any:

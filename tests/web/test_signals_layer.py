@@ -20,7 +20,7 @@ from tamna.twin.runtime import TwinRuntime
 from tamna.twin.scenario import load_scenario
 from tamna.twin.setup import cache_dir_for, prepare_twin, register_twin
 from tamna.twin.status import TwinOptions
-from tests.web.support import serve, wait_until
+from tests.web.support import open_dashboard, serve, wait_until
 
 READ_SIGNALS_JS = """
 () => tamna.map.queryRenderedFeatures({layers: ['signals-live']}).map((f) => ({
@@ -62,15 +62,8 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture
 def page(browser: Browser, twin: Served) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.goto(twin.url + "/")
-    opened.wait_for_selector("html[data-ready='1']", state="attached", timeout=20_000)
-    yield opened
-    context.close()
-    assert not errors, errors
+    with open_dashboard(browser, twin.url, width=1400, height=900) as opened:
+        yield opened
 
 
 def test_signals_show_their_phase_and_a_click_tells_the_controller(page: Page) -> None:

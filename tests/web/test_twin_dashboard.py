@@ -25,7 +25,7 @@ from tamna.twin.runtime import TwinRuntime
 from tamna.twin.scenario import load_scenario
 from tamna.twin.setup import cache_dir_for, prepare_twin, register_twin
 from tamna.twin.status import TwinOptions
-from tests.web.support import AMBER, GREEN, LINK_POINT_JS, PIXELS_JS, RED, has_colour, serve, wait_until
+from tests.web.support import AMBER, GREEN, LINK_POINT_JS, PIXELS_JS, RED, has_colour, open_dashboard, serve, wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "dashboard-twin.png"
 #: simulated seconds per wall second, and between two readings and bus positions: a tick every wall second
@@ -83,15 +83,8 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
 
 @pytest.fixture
 def page(browser: Browser, twin: RunningTwin) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1600, "height": 900})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.goto(twin.url + "/")
-    opened.wait_for_selector("html[data-ready='1']", state="attached", timeout=20_000)
-    yield opened
-    context.close()
-    assert not errors, errors
+    with open_dashboard(browser, twin.url, width=1600, height=900) as opened:
+        yield opened
 
 
 def kpi(page: Page, name: str) -> str:
