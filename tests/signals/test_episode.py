@@ -14,6 +14,7 @@ from tamna.signals.program import TimingRules
 from tamna.signals.registry import controllers
 from tamna.twin.errors import TwinError
 from tamna.twin.scenario import Scenario, load_scenario
+from tamna.twin.signal_control import _Readings
 from tamna.twin.signal_episode import run_episode, run_episode_isolated
 
 pytestmark = pytest.mark.data
@@ -95,3 +96,17 @@ def test_a_route_error_in_sumo_ends_the_episode_cleanly(resco: Resco, tmp_path: 
     with pytest.raises(SignalsError, match="no-such-edge") as caught:
         run_episode(load_scenario(config), "max-pressure", tmp_path / "work")
     assert "SUMO" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["best", "actuated"])
+def test_reading_figures_in_batches_changes_no_decision(
+    name: str, resco: Resco, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # controllers read one figure of many lanes at once (Observation.values, answered from SUMO's batch); without
+    # that path every figure comes from a whole reading per lane, and every decision must come out the same
+    scenario = resco("grid4x4")
+    settings = EpisodeSettings(until_s=900, rules=RESCO_RULES, emissions=False)
+    batched = run_episode(scenario, name, tmp_path / "batched", settings)
+    monkeypatch.delattr(_Readings, "column")
+    whole = run_episode(scenario, name, tmp_path / "whole", settings)
+    assert (batched.decisions, batched.overrides, batched.trips) == (whole.decisions, whole.overrides, whole.trips)

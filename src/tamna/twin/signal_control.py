@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from tamna.signals.control import StateChange
-from tamna.signals.model import Intersection, LaneReading, Observation
+from tamna.signals.model import NO_READING, Intersection, LaneReading, Observation
 from tamna.signals.program import ProgramPhase, TimingRules, build_intersection, is_pedestrian_lane
 
 #: SUMO's "time since detection" for a loop that has never seen a vehicle is the time since the start;
@@ -25,8 +25,12 @@ _NEVER_S = 1e9
 _COVERED_PCT = 99.9
 # TraCI variable ids (traci.constants), subscribed once and fetched in one batch per step
 _VEHICLES, _SPEED, _OCCUPANCY, _HALTING, _SINCE, _LOOP_COUNT = 0x10, 0x11, 0x13, 0x14, 0x16, 0x25
-_LANE_VARIABLES = (_VEHICLES, _HALTING, _OCCUPANCY, _SPEED)
-_LOOP_VARIABLES = (_LOOP_COUNT, _SINCE, _OCCUPANCY)
+# only what the pressure controllers read every second is subscribed (each subscribed figure costs SUMO time every
+# step for every lane); the rest (vehicles, mean speed, loop counts) is asked of SUMO when a reading needs it
+_LANE_VARIABLES = (_HALTING, _OCCUPANCY)
+_LOOP_VARIABLES = (_SINCE,)
+#: the :class:`LaneReading` figures that come from the lane alone (not the loops), by field name
+_COLUMNS = {"vehicles": _VEHICLES, "queue": _HALTING, "occupancy_pct": _OCCUPANCY, "mean_speed_ms": _SPEED}
 
 
 def read_intersections(sumo: ModuleType, rules: TimingRules) -> tuple[list[Intersection], int]:
@@ -89,36 +93,68 @@ class SumoSignals:
         """One lane's reading at ``now_s``, as ``intersection_id`` sees it: arrivals since it last read this lane.
 
         SUMO's figures for every lane and loop any intersection may read come in one batch per step (libsumo
-        subscriptions), fetched at the first reading of the step, whichever intersection asks."""
+        subscriptions), fetched at the first reading of the step, whichever intersection asks; the few not
+        subscribed (see ``_LANE_VARIABLES``) are asked of SUMO here."""
         if now_s != self._fetched_s:
-            if self._fetched_s == -math.inf:
-                self._subscribe()
-            else:
-                self._lane_values = self._lane.getAllSubscriptionResults()
-                self._loop_values = self._loop.getAllSubscriptionResults()
-            self._fetched_s = now_s
+            self._fetch(now_s)
         values = self._lane_values[lane_id]
         arrivals, gap = 0, math.inf
         loop_id = self._loops.get(lane_id) if lane_id in self._incoming_sets[intersection_id] else None
         if loop_id is not None:
-            loop = self._loop_values[loop_id]
-            total = int(loop[_LOOP_COUNT])
+            total = int(self._loop.getIntervalVehicleNumber(loop_id))
             key = (intersection_id, lane_id)
             arrivals = max(total - self._counted.get(key, 0), 0)
             self._counted[key] = total
-            since = float(loop[_SINCE])
-            # SUMO gives no speed for a vehicle still on the loop; covering it for a whole step means standing
-            # (or crawling) there
-            standing = since == 0.0 and float(loop[_OCCUPANCY]) >= _COVERED_PCT
-            gap = since if since < _NEVER_S and not standing else math.inf
+            gap = self._gap(loop_id)
         return LaneReading(
-            int(values[_VEHICLES]),
+            int(self._lane.getLastStepVehicleNumber(lane_id)),
             int(values[_HALTING]),
             float(values[_OCCUPANCY]) * 100.0,
-            float(values[_SPEED]),
+            float(self._lane.getLastStepMeanSpeed(lane_id)),
             arrivals,
             gap,
         )
+
+    def column(self, intersection_id: str, name: str, lanes: Sequence[str], now_s: float) -> list[Any] | None:
+        """One figure of each of ``lanes`` at ``now_s``, as :meth:`read` would give it to ``intersection_id`` (a
+        lane not its own: the empty reading's), without building the readings; None for ``arrivals`` (counted
+        between two readings)."""
+        variable = _COLUMNS.get(name)
+        if variable is None and name != "gap_s":
+            return None
+        if now_s != self._fetched_s:
+            self._fetch(now_s)
+        if variable is None:  # the gap, from the stop-line loops of the intersection's incoming lanes
+            incoming, loops = self._incoming_sets[intersection_id], self._loops
+            return [self._gap(loops.get(lane)) if lane in incoming else math.inf for lane in lanes]
+        known, values = self._lanes[intersection_id], self._lane_values
+        if variable == _OCCUPANCY:
+            return [float(values[lane][_OCCUPANCY]) * 100.0 if lane in known else 0.0 for lane in lanes]
+        if variable == _SPEED:
+            speed = self._lane.getLastStepMeanSpeed
+            return [float(speed(lane)) if lane in known else 0.0 for lane in lanes]
+        if variable == _VEHICLES:
+            vehicles = self._lane.getLastStepVehicleNumber
+            return [int(vehicles(lane)) if lane in known else 0 for lane in lanes]
+        return [int(values[lane][variable]) if lane in known else 0 for lane in lanes]
+
+    def _gap(self, loop_id: str | None) -> float:
+        """Seconds since a vehicle last passed ``loop_id`` (inf: none yet, no loop, or one standing on it)."""
+        if loop_id is None:
+            return math.inf
+        since = float(self._loop_values[loop_id][_SINCE])
+        # SUMO gives no speed for a vehicle still on the loop; covering it for a whole step means standing (or
+        # crawling) there
+        standing = since == 0.0 and float(self._loop.getLastStepOccupancy(loop_id)) >= _COVERED_PCT
+        return since if since < _NEVER_S and not standing else math.inf
+
+    def _fetch(self, now_s: float) -> None:
+        if self._fetched_s == -math.inf:
+            self._subscribe()
+        else:
+            self._lane_values = self._lane.getAllSubscriptionResults()
+            self._loop_values = self._loop.getAllSubscriptionResults()
+        self._fetched_s = now_s
 
     def _subscribe(self) -> None:
         """One batch of SUMO's figures per step for every lane and loop that any controller may read; made at
@@ -136,19 +172,13 @@ class SumoSignals:
     def _lane_now(self, lane_id: str) -> dict[int, Any]:
         lane = self._lane
         return {
-            _VEHICLES: lane.getLastStepVehicleNumber(lane_id),
             _HALTING: lane.getLastStepHaltingNumber(lane_id),
             _OCCUPANCY: lane.getLastStepOccupancy(lane_id),
-            _SPEED: lane.getLastStepMeanSpeed(lane_id),
         }
 
     def _loop_now(self, loop_id: str) -> dict[int, Any]:
         loop = self._loop
-        return {
-            _LOOP_COUNT: loop.getIntervalVehicleNumber(loop_id),
-            _SINCE: loop.getTimeSinceDetection(loop_id),
-            _OCCUPANCY: loop.getLastStepOccupancy(loop_id),
-        }
+        return {_SINCE: loop.getTimeSinceDetection(loop_id)}
 
     def show(self, changes: Sequence[StateChange]) -> None:
         """Put the changed states on the signals."""
@@ -183,6 +213,13 @@ class _Readings(dict[str, LaneReading]):
             raise KeyError(lane_id)
         reading = self[lane_id] = self._source.read(self._intersection, lane_id, self._now_s)
         return reading
+
+    def column(self, name: str, lanes: Sequence[str]) -> list[Any]:
+        """One figure of each of ``lanes`` (see :meth:`Observation.values`), straight from SUMO's batch."""
+        found = self._source.column(self._intersection, name, lanes, self._now_s)
+        if found is None:
+            found = [getattr(self[lane] if lane in self._lanes else NO_READING, name) for lane in lanes]
+        return found
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._lanes)

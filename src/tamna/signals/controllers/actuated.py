@@ -31,7 +31,7 @@ class Actuated(RegisteredController):
         current = phases[observation.phase]
         if observation.green_s < current.min_green_s:
             return Decision(current.index, current.min_green_s - observation.green_s)
-        if any(observation.lane(lane).gap_s < self.gap_s for lane in current.lanes):
+        if any(gap < self.gap_s for gap in observation.values("gap_s", current.lanes)):
             return Decision(current.index, self.extension_s)
         for step in range(1, len(phases)):
             candidate = phases[(current.index + step) % len(phases)]
@@ -41,4 +41,4 @@ class Actuated(RegisteredController):
 
     @staticmethod
     def _demand(observation: Observation, lanes: tuple[str, ...]) -> bool:
-        return any(observation.lane(lane).vehicles > 0 for lane in lanes)
+        return any(vehicles > 0 for vehicles in observation.values("vehicles", lanes))

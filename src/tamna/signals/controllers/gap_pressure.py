@@ -47,7 +47,7 @@ class GapPressure(RegisteredController):
         starving = self.guard.starving(observation)
         if observation.green_s < current.min_green_s:
             return Decision(current.index, current.min_green_s - observation.green_s)
-        if any(observation.lane(lane).gap_s < self.gap_s for lane in current.lanes) and not self.guard.all_blocked(
+        if any(gap < self.gap_s for gap in observation.values("gap_s", current.lanes)) and not self.guard.all_blocked(
             observation, current.index
         ):
             return Decision(current.index, self.extension_s)

@@ -18,6 +18,8 @@ the rule off).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tamna.signals.controller import ControlSettings
 from tamna.signals.model import Intersection, Observation
 
@@ -32,15 +34,24 @@ class Guard:
         self.max_wait_s = settings.param("max_wait_s", max_wait_s)
         self.intersection = intersection
         self._served_s: list[float] | None = None
+        # each phase's road movements' outgoing lanes, computed once
+        self._out_lanes = [tuple(m.out_lane for m in intersection.movements_of(p.index)) for p in intersection.phases]
 
     def blocked(self, observation: Observation, out_lane: str) -> bool:
         """Whether ``out_lane`` is too full to take more vehicles."""
         return 0 < self.spill_pct <= observation.lane(out_lane).occupancy_pct
 
+    def blocked_lanes(self, observation: Observation, out_lanes: Sequence[str]) -> list[bool]:
+        """:meth:`blocked` for each of ``out_lanes``, in order (their occupancies read in one go)."""
+        spill = self.spill_pct
+        if spill <= 0:
+            return [False] * len(out_lanes)
+        return [spill <= occupancy for occupancy in observation.values("occupancy_pct", out_lanes)]
+
     def all_blocked(self, observation: Observation, phase: int) -> bool:
         """Whether every road movement of ``phase`` leads into a full lane (none: False)."""
-        movements = self.intersection.movements_of(phase)
-        return bool(movements) and all(self.blocked(observation, m.out_lane) for m in movements)
+        out_lanes = self._out_lanes[phase]
+        return bool(out_lanes) and self.spill_pct > 0 and all(self.blocked_lanes(observation, out_lanes))
 
     def starving(self, observation: Observation) -> int | None:
         """The phase with waiting vehicles that has been red longest past ``max_wait_s``, if any. Call once per
@@ -52,11 +63,16 @@ class Guard:
         self._served_s[observation.phase] = now
         if self.max_wait_s <= 0:
             return None
+        phases = self.intersection.phases
+        overdue = [p for p, served in enumerate(self._served_s) if now - served >= self.max_wait_s]
+        if not overdue:
+            return None
+        # the queues of every overdue phase's lanes, read in one go
+        lanes = tuple(dict.fromkeys(lane for p in overdue for lane in phases[p].lanes))
+        queue = dict(zip(lanes, observation.values("queue", lanes), strict=True))
         waiting = [
-            (now - served, p.index)
-            for p, served in zip(self.intersection.phases, self._served_s, strict=True)
-            if now - served >= self.max_wait_s
-            and any(observation.lane(lane).queue > 0 for lane in p.lanes)
-            and not self.all_blocked(observation, p.index)
+            (now - self._served_s[p], p)
+            for p in overdue
+            if any(queue[lane] > 0 for lane in phases[p].lanes) and not self.all_blocked(observation, p)
         ]
         return max(waiting)[1] if waiting else None

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
+
 from tamna.signals.controller import ControlSettings, RegisteredController
 from tamna.signals.controllers.guard import Guard
-from tamna.signals.model import Decision, Intersection, LaneReading, Observation
+from tamna.signals.model import Decision, Intersection, Observation
 
 
 class MaxPressure(RegisteredController):
@@ -38,14 +40,28 @@ class MaxPressure(RegisteredController):
         ]
         self._out_lanes = tuple(dict.fromkeys(b for pairs in self._pairs for _a, b in pairs))
         self._lanes = tuple(dict.fromkeys([*(a for pairs in self._pairs for a, _b in pairs), *self._out_lanes]))
+        # every phase's movements as arrays, for one numpy pass per decision: each movement's phase, and its
+        # incoming and outgoing lane as positions in ``_lanes`` (outgoing also in ``_out_lanes``)
+        position = {name: k for k, name in enumerate(self._lanes)}
+        out_position = {name: k for k, name in enumerate(self._out_lanes)}
+        flat = [(p, a, b) for p, pairs in enumerate(self._pairs) for a, b in pairs]
+        self._phase_of = np.array([p for p, _a, _b in flat], dtype=np.intp)
+        self._in_at = np.array([position[a] for _p, a, _b in flat], dtype=np.intp)
+        self._out_at = np.array([position[b] for _p, _a, b in flat], dtype=np.intp)
+        self._out_of = np.array([out_position[b] for _p, _a, b in flat], dtype=np.intp)
+        self._figure = "vehicles" if self.count_moving else "queue"
 
     def pressures(self, observation: Observation, guard: Guard | None = None) -> list[float]:
         """Each phase's pressure; with a ``guard``, movements into a full lane count none."""
-        lane, measure = observation.lane, self._measure
-        # each lane read once, whatever number of movements and phases it serves
-        level = {name: measure(lane(name)) for name in self._lanes}
-        blocked = frozenset(b for b in self._out_lanes if guard.blocked(observation, b)) if guard else frozenset()
-        return [float(sum(level[a] - level[b] for a, b in pairs if b not in blocked)) for pairs in self._pairs]
+        # each lane read once, whatever number of movements and phases it serves, all in one go
+        level = np.asarray(observation.values(self._figure, self._lanes))
+        moved = level[self._in_at] - level[self._out_at]
+        if guard is not None and guard.spill_pct > 0:
+            full = np.asarray(guard.blocked_lanes(observation, self._out_lanes), dtype=bool)
+            moved[full[self._out_of]] = 0
+        # summed movement by movement in the same order as a plain sum over each phase's movements
+        pressures: list[float] = np.bincount(self._phase_of, moved, minlength=len(self._pairs)).tolist()
+        return pressures
 
     def decide(self, observation: Observation) -> Decision:
         current = observation.phase
@@ -58,6 +74,3 @@ class MaxPressure(RegisteredController):
             return Decision(current, self.step_s)
         # as in RESCO, the clearance is part of the decision step: the next decision comes one step later
         return Decision(best, self.step_s - self.intersection.clearance_s)
-
-    def _measure(self, reading: LaneReading) -> int:
-        return reading.vehicles if self.count_moving else reading.queue
