@@ -4,15 +4,20 @@ platform state on the simulation clock, and a check after every test that no SUM
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tamna.api.app import build_state
+from tamna.api.app import build_state, create_app
+from tamna.api.keys import create_api_key
+from tamna.api.routes.twin import attach
 from tamna.api.state import AppState
 from tamna.core.settings import Settings
+from tamna.domain.access import Role
 from tamna.twin.build.generated import build_generated_city
 from tamna.twin.clock import SimClock
 from tamna.twin.outbox import Sink, pipeline_sink
@@ -77,3 +82,26 @@ def make_twin(tmp_path: Path) -> Iterator[Callable[..., Twin]]:
     for twin in made:
         twin.runtime.stop()
         twin.state.store.close()
+
+
+@dataclass
+class Served:
+    """A twin behind the real API, with an operator's and a viewer's authorization headers."""
+
+    client: TestClient
+    twin: Twin
+    operator: dict[str, str]
+    viewer: dict[str, str]
+
+
+@contextmanager
+def serve_twin(twin: Twin, *, operator_name: str = "test", viewer_name: str = "test") -> Iterator[Served]:
+    """Start ``twin`` behind the API (the twin routes attached) and hand out a client with two keys."""
+    app = create_app(twin.state.settings, app_state=twin.state, background=False)
+    attach(app, twin.runtime)
+    store = twin.state.store
+    operator = {"Authorization": f"Bearer {create_api_key(store, Role.OPERATOR, operator_name)[0]}"}
+    viewer = {"Authorization": f"Bearer {create_api_key(store, Role.VIEWER, viewer_name)[0]}"}
+    twin.runtime.start()
+    with TestClient(app) as client:
+        yield Served(client, twin, operator, viewer)

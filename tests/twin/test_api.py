@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -14,33 +13,17 @@ from fastapi.testclient import TestClient
 
 from tamna.api.app import create_app
 from tamna.api.keys import create_api_key
-from tamna.api.routes.twin import attach
 from tamna.domain.access import Role
 from tamna.ingest.geo import haversine_m
 from tamna.twin.geo import DEFAULT_ORIGIN
 from tamna.twin.scenario import load_scenario
-from tests.twin.conftest import Twin
-
-
-@dataclass
-class Served:
-    client: TestClient
-    twin: Twin
-    operator: dict[str, str]
-    viewer: dict[str, str]
+from tests.twin.conftest import Served, Twin, serve_twin
 
 
 @pytest.fixture
 def served(make_twin: Callable[..., Twin], generated_city: Path) -> Iterator[Served]:
-    twin = make_twin(load_scenario(generated_city), start_paused=True)
-    app = create_app(twin.state.settings, app_state=twin.state, background=False)
-    attach(app, twin.runtime)
-    store = twin.state.store
-    operator = {"Authorization": f"Bearer {create_api_key(store, Role.OPERATOR, 'test')[0]}"}
-    viewer = {"Authorization": f"Bearer {create_api_key(store, Role.VIEWER, 'test')[0]}"}
-    twin.runtime.start()
-    with TestClient(app) as client:
-        yield Served(client, twin, operator, viewer)
+    with serve_twin(make_twin(load_scenario(generated_city), start_paused=True)) as served:
+        yield served
 
 
 def test_a_server_without_a_twin_answers_404(make_twin: Callable[..., Twin], generated_city: Path) -> None:

@@ -5,31 +5,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tamna.api.app import create_app
-from tamna.api.keys import create_api_key
-from tamna.api.routes.twin import attach
 from tamna.cli.main import app as cli
-from tamna.domain.access import Role
 from tamna.signals.registry import RECOMMENDED
 from tamna.signals.safety import ClearanceMonitor
 from tamna.twin.scenario import load_scenario
-from tests.twin.conftest import Twin
+from tests.twin.conftest import Served, Twin, serve_twin
 
 
-@dataclass
-class Served:
-    client: TestClient
-    twin: Twin
-    operator: dict[str, str]
-    viewer: dict[str, str]
+class SignalsServed(Served):
+    """The served twin, with helpers for its signals."""
 
     def signals(self) -> dict[str, dict[str, Any]]:
         answer = self.client.get("/api/v1/signals")
@@ -48,19 +38,13 @@ class Served:
 
 
 @pytest.fixture
-def served(make_twin: Callable[..., Twin], generated_city: Path) -> Iterator[Served]:
+def served(make_twin: Callable[..., Twin], generated_city: Path) -> Iterator[SignalsServed]:
     twin = make_twin(load_scenario(generated_city), start_paused=True, ingest=False)
-    app = create_app(twin.state.settings, app_state=twin.state, background=False)
-    attach(app, twin.runtime)
-    store = twin.state.store
-    operator = {"Authorization": f"Bearer {create_api_key(store, Role.OPERATOR, 'duty-operator')[0]}"}
-    viewer = {"Authorization": f"Bearer {create_api_key(store, Role.VIEWER, 'auditor')[0]}"}
-    twin.runtime.start()
-    with TestClient(app) as client:
-        yield Served(client, twin, operator, viewer)
+    with serve_twin(twin, operator_name="duty-operator", viewer_name="auditor") as served:
+        yield SignalsServed(served.client, served.twin, served.operator, served.viewer)
 
 
-def test_signals_are_listed_publicly_with_place_controller_and_phase(served: Served) -> None:
+def test_signals_are_listed_publicly_with_place_controller_and_phase(served: SignalsServed) -> None:
     signals = served.signals()
     assert len(signals) == served.twin.setup.net.signals == 48
     first = next(iter(signals.values()))
@@ -70,7 +54,7 @@ def test_signals_are_listed_publicly_with_place_controller_and_phase(served: Ser
     assert any(s["controllable"] for s in signals.values())
 
 
-def test_an_operator_switches_holds_and_releases_a_signal_and_it_is_logged(served: Served) -> None:
+def test_an_operator_switches_holds_and_releases_a_signal_and_it_is_logged(served: SignalsServed) -> None:
     client, operator = served.client, served.operator
     signal_id = next(s for s, v in served.signals().items() if v["controllable"] and v["phases"] >= 2)
     url = f"/api/v1/signals/{signal_id}/controller"
@@ -135,7 +119,7 @@ def test_an_unknown_controller_is_refused_before_sumo_starts(generated_city: Pat
         assert "unknown controller 'telepathy'" in result.output and "max-pressure" in result.output
 
 
-def _watch(served: Served, signal_id: str) -> ClearanceMonitor:
+def _watch(served: SignalsServed, signal_id: str) -> ClearanceMonitor:
     """A safety monitor fed the signal's state on every step from now on (installed on the simulation thread,
     starting from the moment the current stage began, so that a green it joins halfway is not taken as short)."""
     runtime = served.twin.runtime
