@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tamna.signals.controllers.max_pressure import MaxPressure
 from tamna.signals.errors import NoSignalsError, SignalsError, UnknownControllerError
 from tamna.signals.evaluation import EpisodeSettings
 from tamna.signals.program import TimingRules
@@ -110,3 +111,29 @@ def test_reading_figures_in_batches_changes_no_decision(
     monkeypatch.delattr(_Readings, "column")
     whole = run_episode(scenario, name, tmp_path / "whole", settings)
     assert (batched.decisions, batched.overrides, batched.trips) == (whole.decisions, whole.overrides, whole.trips)
+
+
+def test_judging_rests_from_the_incoming_lanes_changes_no_decision(
+    resco: Resco, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gap-pressure skips the full pressures when the incoming queues alone show that no other phase can win;
+    # with the shortcut off every rest computes them, and the run must come out the same
+    scenario = resco("grid4x4")
+    settings = EpisodeSettings(until_s=900, rules=RESCO_RULES, emissions=False)
+    bound = MaxPressure.none_above
+    taken = []
+
+    def counted(loads: list[float], phase: int, margin: float) -> bool:
+        taken.append(bound(loads, phase, margin))
+        return taken[-1]
+
+    monkeypatch.setattr(MaxPressure, "none_above", staticmethod(counted))
+    shortcut = run_episode(scenario, "gap-pressure", tmp_path / "shortcut", settings)
+    assert sum(taken) > 100  # the shortcut was taken, often
+    monkeypatch.setattr(MaxPressure, "none_above", staticmethod(lambda loads, phase, margin: False))
+    full = run_episode(scenario, "gap-pressure", tmp_path / "full", settings)
+    assert shortcut.trips == full.trips
+    assert shortcut.overrides == full.overrides
+    # the run reports what signal control cost beside SUMO's own step
+    assert 0 < shortcut.control_wall_s < shortcut.wall_s
+    assert shortcut.control_cost_pct > 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tamna.signals.controller import Controller, ControlSettings
 from tamna.signals.errors import ControllerFault
 from tamna.signals.model import Decision, Intersection, Observation
-from tamna.signals.safety import MIN_HOLD_S, SignalTimer, Stage
+from tamna.signals.safety import EPS_S, MIN_HOLD_S, SignalTimer, Stage
 
 #: ``observe(intersection, now_s, phase, green_s)``: the detector data of one intersection now.
 Observe = Callable[[Intersection, float, int, float], Observation]
@@ -131,6 +131,8 @@ class SignalControl:
         that changed)."""
         changes = []
         for signal_id, timer in self.timers.items():
+            if now_s < timer.wakes_s - EPS_S:
+                continue  # no stage ends and no decision is due: its state cannot change
             timer.advance(now_s)
             if timer.due(now_s):
                 directive = self.preemptions.get(signal_id, self.holds.get(signal_id))

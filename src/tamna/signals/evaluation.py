@@ -72,6 +72,9 @@ class RunResult:
     overrides: Mapping[str, int]
     wall_s: float
     safety_violations: Sequence[str] = ()
+    #: wall seconds spent on signal control within ``wall_s``: the controllers, their safety timers, the
+    #: detector readings they ask of SUMO and the states shown (SUMO's own step is the rest)
+    control_wall_s: float = 0.0
     #: whether the signals preempted for emergency vehicles
     preemption: bool = False
     #: the inserted emergency vehicles' trips (``trips`` then covers the other vehicles only)
@@ -82,10 +85,19 @@ class RunResult:
         """Simulated seconds per wall second of the simulation loop (controller included)."""
         return (self.end_s - self.begin_s) / self.wall_s if self.wall_s > 0 else math.inf
 
+    @property
+    def control_cost_pct(self) -> float:
+        """What signal control added to the simulation's own time, percent: the controllers' cost to the
+        simulation speed, measured within one run (two runs under different controllers move different traffic,
+        and SUMO's step costs more with more vehicles in the network)."""
+        simulation = self.wall_s - self.control_wall_s
+        return self.control_wall_s / simulation * 100.0 if simulation > 0 else 0.0
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         data = asdict(self)
         data["sim_per_wall_s"] = round(self.sim_per_wall_s, 1)
+        data["control_cost_pct"] = round(self.control_cost_pct, 1)
         data["safety_violations"] = list(self.safety_violations)
         data["emergency"] = [asdict(trip) for trip in self.emergency]
         return data
@@ -101,6 +113,7 @@ FIGURES: dict[str, str] = {
     "teleports": "teleports",
     "co2_kg": "CO2, kg",
     "sim_per_wall_s": "simulation speed, simulated s per wall s",
+    "control_cost_pct": "time signal control adds to the simulation's, %",
 }
 
 
@@ -112,6 +125,8 @@ def figure(run: RunResult, name: str) -> float:
         return float(run.teleports)
     if name == "sim_per_wall_s":
         return run.sim_per_wall_s
+    if name == "control_cost_pct":
+        return run.control_cost_pct
     return float(getattr(run.trips, name))
 
 

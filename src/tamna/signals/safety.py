@@ -86,6 +86,12 @@ class SignalTimer:
         target = phases[self._target].state
         return yellow_state(current, target) if self.stage is Stage.YELLOW else all_red_state(current, target)
 
+    @property
+    def wakes_s(self) -> float:
+        """When the timer next has something to do: its decision in a green, the end of its clearance stage
+        otherwise. Before then its state cannot change, so a caller stepping many timers may skip it."""
+        return self.next_decision_s if self.stage is Stage.GREEN else self._stage_ends_s
+
     def green_s(self, now_s: float) -> float:
         """How long the current phase has been green (0 during a clearance)."""
         return now_s - self.green_since_s if self.stage is Stage.GREEN else 0.0

@@ -53,26 +53,33 @@ class Guard:
         out_lanes = self._out_lanes[phase]
         return bool(out_lanes) and self.spill_pct > 0 and all(self.blocked_lanes(observation, out_lanes))
 
-    def starving(self, observation: Observation) -> int | None:
-        """The phase with waiting vehicles that has been red longest past ``max_wait_s``, if any. Call once per
-        decision: it also notes the phase green now as served."""
+    def note(self, observation: Observation) -> None:
+        """Note the phase green now as served now (every decision; :meth:`starving` does it too)."""
         now = observation.time_s
-        if self._served_s is None or now < max(self._served_s, default=now):
+        served = self._served_s
+        if served is None or now < max(served, default=now):
             # first call (or a new episode with an older clock): nothing has waited yet
-            self._served_s = [now] * len(self.intersection.phases)
-        self._served_s[observation.phase] = now
-        if self.max_wait_s <= 0:
+            served = self._served_s = [now] * len(self.intersection.phases)
+        served[observation.phase] = now
+
+    def starving(self, observation: Observation, waiting: Sequence[float] | None = None) -> int | None:
+        """The phase with waiting vehicles that has been red longest past ``max_wait_s``, if any. Call once per
+        decision: it also notes the phase green now as served. ``waiting``: each phase's standing vehicles on
+        its lanes (any positive figure will do), when the caller has read them already; else read here."""
+        self.note(observation)
+        served = self._served_s
+        if self.max_wait_s <= 0 or served is None:
             return None
-        phases = self.intersection.phases
-        overdue = [p for p, served in enumerate(self._served_s) if now - served >= self.max_wait_s]
+        now = observation.time_s
+        overdue = [p for p, since in enumerate(served) if now - since >= self.max_wait_s]
         if not overdue:
             return None
-        # the queues of every overdue phase's lanes, read in one go
-        lanes = tuple(dict.fromkeys(lane for p in overdue for lane in phases[p].lanes))
-        queue = dict(zip(lanes, observation.values("queue", lanes), strict=True))
-        waiting = [
-            (now - self._served_s[p], p)
-            for p in overdue
-            if any(queue[lane] > 0 for lane in phases[p].lanes) and not self.all_blocked(observation, p)
-        ]
-        return max(waiting)[1] if waiting else None
+        phases = self.intersection.phases
+        if waiting is None:  # the queues of every overdue phase's lanes, read in one go
+            lanes = tuple(dict.fromkeys(lane for p in overdue for lane in phases[p].lanes))
+            queue = dict(zip(lanes, observation.values("queue", lanes), strict=True))
+            waiting = [0.0] * len(phases)
+            for p in overdue:
+                waiting[p] = float(any(queue[lane] > 0 for lane in phases[p].lanes))
+        found = [(now - served[p], p) for p in overdue if waiting[p] > 0 and not self.all_blocked(observation, p)]
+        return max(found)[1] if found else None

@@ -13,9 +13,8 @@ Parameters (``ControlSettings.params``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
-
-import numpy as np
 
 from tamna.signals.controller import ControlSettings, RegisteredController
 from tamna.signals.controllers.guard import Guard
@@ -40,28 +39,58 @@ class MaxPressure(RegisteredController):
         ]
         self._out_lanes = tuple(dict.fromkeys(b for pairs in self._pairs for _a, b in pairs))
         self._lanes = tuple(dict.fromkeys([*(a for pairs in self._pairs for a, _b in pairs), *self._out_lanes]))
-        # every phase's movements as arrays, for one numpy pass per decision: each movement's phase, and its
-        # incoming and outgoing lane as positions in ``_lanes`` (outgoing also in ``_out_lanes``)
+        # every phase's movements as positions, for one pass per decision: (phase, incoming lane and outgoing
+        # lane in ``_lanes``, outgoing lane in ``_out_lanes``). Plain lists: an intersection has a few dozen
+        # movements, where numpy's per-call overhead costs more than the sums
         position = {name: k for k, name in enumerate(self._lanes)}
         out_position = {name: k for k, name in enumerate(self._out_lanes)}
-        flat = [(p, a, b) for p, pairs in enumerate(self._pairs) for a, b in pairs]
-        self._phase_of = np.array([p for p, _a, _b in flat], dtype=np.intp)
-        self._in_at = np.array([position[a] for _p, a, _b in flat], dtype=np.intp)
-        self._out_at = np.array([position[b] for _p, _a, b in flat], dtype=np.intp)
-        self._out_of = np.array([out_position[b] for _p, _a, b in flat], dtype=np.intp)
+        self._flat = [
+            (p, position[a], position[b], out_position[b]) for p, pairs in enumerate(self._pairs) for a, b in pairs
+        ]
         self._figure = "vehicles" if self.count_moving else "queue"
+        # for :meth:`none_above`: every incoming lane, and each phase's movements' incoming lanes as positions
+        self._in_lanes = tuple(dict.fromkeys(a for pairs in self._pairs for a, _b in pairs))
+        in_position = {name: k for k, name in enumerate(self._in_lanes)}
+        self._in_of_phase = [[in_position[a] for a, _b in pairs] for pairs in self._pairs]
 
     def pressures(self, observation: Observation, guard: Guard | None = None) -> list[float]:
         """Each phase's pressure; with a ``guard``, movements into a full lane count none."""
         # each lane read once, whatever number of movements and phases it serves, all in one go
-        level = np.asarray(observation.values(self._figure, self._lanes))
-        moved = level[self._in_at] - level[self._out_at]
+        level = observation.values(self._figure, self._lanes)
+        pressures = [0.0] * len(self._pairs)
         if guard is not None and guard.spill_pct > 0:
-            full = np.asarray(guard.blocked_lanes(observation, self._out_lanes), dtype=bool)
-            moved[full[self._out_of]] = 0
-        # summed movement by movement in the same order as a plain sum over each phase's movements
-        pressures: list[float] = np.bincount(self._phase_of, moved, minlength=len(self._pairs)).tolist()
+            full = guard.blocked_lanes(observation, self._out_lanes)
+            for phase, a, b, out in self._flat:
+                if not full[out]:
+                    pressures[phase] += level[a] - level[b]
+        else:
+            for phase, a, b, _out in self._flat:
+                pressures[phase] += level[a] - level[b]
         return pressures
+
+    @property
+    def incoming_lanes(self) -> tuple[str, ...]:
+        """Every incoming lane of the phases' movements, in the order :meth:`loads` takes their figures."""
+        return self._in_lanes
+
+    def loads(self, incoming: Sequence[float]) -> list[float]:
+        """Each phase's sum over its movements of a figure of their incoming lanes (given in
+        :attr:`incoming_lanes` order): with the pressure's own figure, an upper bound on the phase's pressure,
+        since an outgoing level is never negative and a blocked movement counts none."""
+        if not any(incoming):
+            return [0.0] * len(self._in_of_phase)  # an empty junction, the common case, without the sums
+        return [sum(incoming[k] for k in lanes) for lanes in self._in_of_phase]
+
+    def level_figure(self) -> str:
+        """The lane figure pressures are counted in (``queue``, or ``vehicles`` with ``count_moving``)."""
+        return self._figure
+
+    @staticmethod
+    def none_above(loads: Sequence[float], phase: int, margin: float) -> bool:
+        """Whether no phase but ``phase`` can have a pressure above ``margin`` (≥ 0), judged from the upper
+        bounds :meth:`loads` gives. Reading the incoming lanes alone costs a third of :meth:`pressures`; a
+        controller resting in green at an empty junction (most of its decisions) needs no more."""
+        return margin >= 0 and all(load <= margin for p, load in enumerate(loads) if p != phase)
 
     def decide(self, observation: Observation) -> Decision:
         current = observation.phase
