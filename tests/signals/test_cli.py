@@ -69,3 +69,20 @@ def test_bad_param_is_refused(shared_data: Path) -> None:
     config = shared_data / "sumo" / "cologne1" / "cologne1.sumocfg"
     code, _, err = tamna("signals", "evaluate", "--scenario", config, "--param", "gap_s")
     assert code == 2 and "NAME=NUMBER" in err
+
+
+def test_evaluate_puts_only_the_named_signals_under_the_controller(shared_data: Path) -> None:
+    config = shared_data / "sumo" / "cologne3" / "cologne3.sumocfg"
+    code, out, err = tamna(
+        "signals", "evaluate", "--scenario", config, "--controller", "max-pressure", "--until", "25500",
+        "--signals", "360082", "--check-safety",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "cologne3: max-pressure on 1 of 3 signals" in out
+    code, _, err = tamna(
+        "signals", "evaluate", "--scenario", config, "--controller", "max-pressure", "--until", "25500",
+        "--signals", "360082,no-such-light",
+    )  # fmt: skip
+    assert code == 2 and "no-such-light" in err
+    code, _, err = tamna("signals", "evaluate", "--scenario", config, "--signals", " , ")
+    assert code == 2 and "--signals" in err

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,30 @@ def test_the_search_improves_on_its_start_and_never_returns_worse() -> None:
     start = {"x": 0.0, "y": 0.0}
     flat = cross_entropy_search(lambda p: 1.0, space, start, budget_s=50.0, clock=lambda: float(next(ticks)))
     assert flat.best == {"x": 0.0, "y": 0.0}  # nothing beat the start: the start is the answer
+
+
+def test_workers_side_by_side_try_the_same_candidates_as_one() -> None:
+    space = {"x": (-5.0, 5.0), "y": (0.0, 10.0)}
+    lock = threading.Lock()
+
+    def searched(workers: int) -> list[dict[str, float]]:
+        spent = [0.0]
+
+        def evaluate(p: dict[str, float]) -> float:
+            with lock:
+                spent[0] += 1.0  # each episode costs one tick of the search's clock
+            time.sleep(0.001)
+            return (p["x"] - 1.0) ** 2 + (p["y"] - 7.0) ** 2
+
+        result = cross_entropy_search(
+            evaluate, space, {"x": -4.0, "y": 1.0}, budget_s=40.0, clock=lambda: spent[0], workers=workers
+        )
+        return [t.params for t in result.trials]
+
+    one, two = searched(1), searched(2)
+    assert len(one) > 12 and len(two) > 12  # two or more generations
+    shared = min(len(one), len(two))
+    assert one[:shared] == two[:shared]  # the same draws, in the same order
 
 
 def test_an_artifact_round_trip_gives_identical_decisions(tmp_path: Path) -> None:

@@ -54,6 +54,13 @@ def evaluate(
             help="send N emergency vehicles through the signals; each seed then runs without and with preemption"
         ),
     ] = 0,
+    signals: Annotated[
+        str | None,
+        typer.Option(
+            help="only these traffic lights (SUMO ids, comma-separated) under the controller; the rest keep the "
+            "network's program (a corridor against the rest of the city)"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the results as JSON")] = False,
 ) -> None:
     """Run SUMO (libsumo) on the scenario under a controller and report RESCO's average delay and the rest."""
@@ -67,6 +74,11 @@ def evaluate(
     if emergency < 0 or (emergency and controller == NETWORK_PROGRAM):
         fail("--emergency needs N ≥ 0 and a Tamna controller (fixed-time runs the network's own plan)")
     params = _params(param or [])
+    signal_ids = None if signals is None else [s.strip() for s in signals.split(",") if s.strip()]
+    if signal_ids is not None and not signal_ids:
+        fail(f"--signals {signals!r}: name at least one traffic light")
+    if signal_ids is not None and controller == NETWORK_PROGRAM:
+        fail("--signals puts a subset under a Tamna controller; network-program runs every signal on its own plan")
     rules = TimingRules(yellow_s=yellow, all_red_s=all_red)
     chosen = None if controller == NETWORK_PROGRAM else controller
     plans = [
@@ -79,6 +91,7 @@ def evaluate(
             check_safety=check_safety,
             emergency=emergency,
             artifact=artifact,
+            signal_ids=signal_ids,
         )
         for seed in range(1, seeds + 1)
     ]

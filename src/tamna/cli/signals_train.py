@@ -20,6 +20,7 @@ def train(
     decision_step: Annotated[float, typer.Option(help="seconds between adaptive decisions (RESCO: 10)")] = 10.0,
     yellow: Annotated[float | None, typer.Option(help="yellow, s (default: the program's own; RESCO: 3)")] = None,
     all_red: Annotated[float | None, typer.Option(help="all-red, s (default: the program's own)")] = None,
+    workers: Annotated[int, typer.Option(help="episodes run side by side (one per core at most)")] = 1,
 ) -> None:
     """Search the controller's parameters in SUMO episodes (RESCO's delay) within the budget; write the artifact."""
     from tamna.signals.evaluation import EpisodeSettings
@@ -41,7 +42,14 @@ def train(
 
     try:
         folder = train_controller(
-            load_scenario(scenario), controller, out, minutes=minutes, seeds=seed_list, settings=settings, report=report
+            load_scenario(scenario),
+            controller,
+            out,
+            minutes=minutes,
+            seeds=seed_list,
+            settings=settings,
+            report=report,
+            workers=workers,
         )
     except TamnaError as err:
         fail(str(err))

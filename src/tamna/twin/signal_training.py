@@ -48,9 +48,11 @@ def train_controller(
     seeds: Sequence[int] = (1,),
     settings: EpisodeSettings | None = None,
     report: Callable[[Trial], None] | None = None,
+    workers: int = 1,
 ) -> Path:
     """Search ``controller``'s parameters on ``scenario`` for ``minutes`` (wall clock) and write the artifact
-    under ``out``; returns its folder. Each candidate's cost is its mean delay over ``seeds``."""
+    under ``out``; returns its folder. Each candidate's cost is its mean delay over ``seeds``; ``workers``
+    episodes run side by side (one process each: at most one per core)."""
     name = resolve(controller)
     if name not in TRAINABLE:
         raise SignalsError(f"controller {name!r} has nothing to train; trainable: {', '.join(TRAINABLE)}")
@@ -58,11 +60,13 @@ def train_controller(
         raise SignalsError("--minutes must be positive")
     if not seeds:
         raise SignalsError("give at least one training seed")
+    if workers < 1:
+        raise SignalsError(f"--workers must be at least 1, not {workers}")
     runs_as, space, start = TRAINABLE[name]
     base = settings or EpisodeSettings()
     intersections = scenario_intersections(scenario, base.rules)
     with tempfile.TemporaryDirectory(prefix="tamna-train-") as work:
-        episodes = iter(range(1_000_000))
+        episodes = iter(range(1_000_000))  # next() on it is atomic: each worker gets its own folder
 
         def evaluate(params: dict[str, float]) -> float:
             delays = []
@@ -72,13 +76,14 @@ def train_controller(
                 delays.append(run.trips.delay_s)
             return statistics.fmean(delays)
 
-        result = cross_entropy_search(evaluate, space, start, budget_s=minutes * 60.0, report=report)
+        result = cross_entropy_search(evaluate, space, start, budget_s=minutes * 60.0, report=report, workers=workers)
     training: dict[str, Any] = {
         "method": "cross-entropy search over whole SUMO episodes",
         "runs_as": runs_as,
         "seeds": list(seeds),
         "episodes": len(result.trials) * len(seeds),
         "minutes": round(result.seconds / 60.0, 2),
+        "workers": workers,
         "start_delay_s": round(result.start_cost, 3),
         "best_delay_s": round(result.best_cost, 3),
         "decision_step_s": base.decision_step_s,

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Query, Request
 
 from tamna.api.deps import PUBLIC, Operator, State, Viewer
 from tamna.api.routes.twin import running_twin
-from tamna.api.schemas.signals import SignalCommand, SignalOut
+from tamna.api.schemas.signals import ControllerOut, ControllersOut, SignalCommand, SignalOut
 from tamna.domain.signals import SignalChange
+from tamna.signals.evaluation import NETWORK_PROGRAM
+from tamna.signals.registry import RECOMMENDED, controllers
 from tamna.twin.errors import TwinConflictError
 from tamna.twin.signal_ops import hold_phase, signal_views, switch_controller
 
@@ -25,6 +27,17 @@ def list_signals(request: Request) -> list[SignalOut]:
     if twin is None:
         return []
     return [SignalOut.of(view) for view in signal_views(twin)]
+
+
+@router.get("/controllers", openapi_extra=PUBLIC)
+def list_controllers() -> ControllersOut:
+    """The registered controllers with a one-line summary, what ``best`` stands for, and the name that hands a
+    signal back to the network's plan: what ``PUT /signals/{id}/controller`` accepts (with or without a twin)."""
+    return ControllersOut(
+        controllers=[ControllerOut(name=name, summary=kind.summary) for name, kind in controllers()],
+        best=RECOMMENDED,
+        network_program=NETWORK_PROGRAM,
+    )
 
 
 @router.get("/log")

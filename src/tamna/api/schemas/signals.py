@@ -44,6 +44,21 @@ class SignalOut(BaseModel):
         )
 
 
+class ControllerOut(BaseModel):
+    """A registered signal controller."""
+
+    name: str
+    summary: str = Field(description="what it does, in one line")
+
+
+class ControllersOut(BaseModel):
+    """The controllers an operator may put a signal under, besides ``network_program``."""
+
+    controllers: list[ControllerOut]
+    best: str = Field(description="the controller that `best` stands for (Tamna's recommendation)")
+    network_program: str = Field(description="the name that hands a signal back to the network's own plan")
+
+
 class SignalCommand(BaseModel):
     """Exactly one of: ``controller`` (a registered name, ``best``, or ``network-program``), or ``hold`` (a green
     phase index to hold; ``null`` releases the hold)."""
