@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tamna.api.app import build_state, create_app
 from tamna.cli.main import app as cli
-from tamna.signals.registry import RECOMMENDED
+from tamna.core.settings import Settings
+from tamna.signals.registry import RECOMMENDED, controllers
 from tamna.signals.safety import ClearanceMonitor
 from tamna.twin.scenario import load_scenario
 from tests.twin.conftest import Served, Twin, serve_twin
@@ -65,6 +68,9 @@ def test_an_operator_switches_holds_and_releases_a_signal_and_it_is_logged(serve
     problem = unknown.json()
     assert problem["errors"][0]["field"] == "controller" and problem["errors"][0]["value"] == "telepathy"
     assert "max-pressure" in problem["detail"] and "network-program" in problem["detail"]
+    # what GET /signals/controllers offers is what the command accepts
+    offered = client.get("/api/v1/signals/controllers").json()
+    assert all(c["name"] in problem["detail"] for c in offered["controllers"])
     assert client.put(url, json={}, headers=operator).status_code == 422
     assert client.put("/api/v1/signals/nowhere/controller", json={"hold": 0}, headers=operator).status_code == 404
 
@@ -100,6 +106,24 @@ def test_an_operator_switches_holds_and_releases_a_signal_and_it_is_logged(serve
     assert {(e["key_name"], e["role"], e["signal_id"]) for e in log} == {("duty-operator", "operator", signal_id)}
     assert log[-1]["previous"] == "network-program" and log[0]["sim_time"] > log[-1]["sim_time"]
     assert served.twin.state.store.signal_changes(signal_id="elsewhere") == []
+
+
+def test_the_controllers_are_listed_publicly_with_or_without_a_twin(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, db=":memory:", env="test")
+    state = build_state(settings)
+    try:
+        with TestClient(create_app(settings, app_state=state, background=False)) as client:
+            answer = client.get("/api/v1/signals/controllers")  # no key, and no twin in this server
+            schema = client.get("/openapi.json").json()
+    finally:
+        state.store.close()
+    assert answer.status_code == 200, answer.text
+    listed = answer.json()
+    assert [c["name"] for c in listed["controllers"]] == controllers().names()
+    assert {"max-pressure", "fixed-time", RECOMMENDED} <= {c["name"] for c in listed["controllers"]}
+    assert all(c["summary"] for c in listed["controllers"])
+    assert listed["best"] == RECOMMENDED and listed["network_program"] == "network-program"
+    assert schema["paths"]["/api/v1/signals/controllers"]["get"]["x-public"] is True
 
 
 def test_the_twin_runs_every_signal_under_a_controller(make_twin: Callable[..., Twin], generated_city: Path) -> None:

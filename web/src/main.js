@@ -7,6 +7,7 @@ import { ForecastLayer, MAP_HORIZON_MIN, showNote } from './forecast.js';
 import { DetailsPanel, KpiPanel } from './panels.js';
 import { connectStream } from './stream.js';
 import { TwinPanel } from './twin.js';
+import { bindSignIn } from './operator.js';
 import { SignalLayer } from './signals.js';
 import * as fmt from './format.js';
 
@@ -56,6 +57,7 @@ async function optionalJSON(url) {
 prewarm();
 let cityMap = null; // made when the network has arrived
 let forecastLayer = null; // the "Speed in 30 min" layer, made with the map
+bindSignIn(); // one operator key for the twin's controls and the signals' commands
 const kpis = new KpiPanel(config.timeZone);
 const details = new DetailsPanel({ timeZone: config.timeZone, onClose: () => cityMap?.select(null) });
 const twin = new TwinPanel({ timeZone: config.timeZone, onVehicles: (count) => kpis.setVehicles(count) });

@@ -1,7 +1,10 @@
 // The twin's signals on the map: one circle per signalised intersection, filled with what it shows now (green,
 // yellow, or red for an all-red), ringed in violet when a Tamna controller runs it and in grey when the network's
-// own program does. A click opens a small card with the controller in charge, the phase and how long it has run.
-// Polls GET /api/v1/signals (public); a server without a twin answers an empty list and nothing is drawn.
+// own program does. A click opens a small card with the controller in charge, the phase and how long it has run,
+// and for a signed-in operator the commands of signal-controls.js. Polls GET /api/v1/signals (public); a server
+// without a twin answers an empty list and nothing is drawn.
+
+import { SignalControls } from './signal-controls.js';
 
 const SOURCE = 'signals-live';
 export const SIGNAL_LAYER = 'signals-live';
@@ -35,7 +38,9 @@ export class SignalLayer {
     this.signals = new Map();
     this.timer = null;
     this.card = null;
+    this.info = null;
     this.openId = null;
+    this.controls = new SignalControls({ onSignal: (signal) => this.answered(signal) });
     map.addSource(SOURCE, { type: 'geojson', data: EMPTY, promoteId: 'id' });
     map.addLayer({
       id: SIGNAL_LAYER, type: 'circle', source: SOURCE,
@@ -81,6 +86,12 @@ export class SignalLayer {
     if (this.openId) this.fill(this.signals.get(this.openId));
   }
 
+  /** A command's answer is the signal as it now is: shown at once rather than at the next poll. */
+  answered(signal) {
+    this.signals.set(signal.id, signal);
+    if (this.openId === signal.id) this.fill(signal);
+  }
+
   /** The card of signal ``id`` beside the screen point ``point``. */
   open(id, point) {
     this.openId = id;
@@ -93,23 +104,31 @@ export class SignalLayer {
         background: '#111827', color: '#e5e7eb', border: '1px solid #374151', font: '12px system-ui, sans-serif',
         boxShadow: '0 4px 12px rgba(0,0,0,.4)',
       });
+      this.info = document.createElement('div');
+      this.card.append(this.info, this.controls.element);
       this.map.getContainer().appendChild(this.card);
     }
-    Object.assign(this.card.style, { left: `${point.x + 12}px`, top: `${point.y + 12}px` });
     this.card.hidden = false;
     this.fill(this.signals.get(id));
+    // beside the point, but kept inside the map: with an operator's commands the card is wider than a label
+    const room = this.map.getContainer();
+    const left = Math.max(4, Math.min(point.x + 12, room.clientWidth - this.card.offsetWidth - 4));
+    const top = Math.max(4, Math.min(point.y + 12, room.clientHeight - this.card.offsetHeight - 4));
+    Object.assign(this.card.style, { left: `${left}px`, top: `${top}px` });
   }
 
   close() {
     this.openId = null;
+    this.controls.show(null);
     if (this.card) this.card.hidden = true;
   }
 
   fill(signal) {
-    if (!this.card) return;
-    this.card.replaceChildren();
+    if (!this.card || this.card.hidden) return;
+    this.info.replaceChildren();
+    this.controls.show(signal ?? null);
     if (!signal) {
-      this.card.textContent = 'This signal is no longer in the twin.';
+      this.info.textContent = 'This signal is no longer in the twin.';
       return;
     }
     const line = (label, value, name) => {
@@ -121,7 +140,7 @@ export class SignalLayer {
       text.textContent = value;
       if (name) text.dataset.field = name;
       row.append(key, text);
-      this.card.append(row);
+      this.info.append(row);
     };
     const title = document.createElement('b');
     title.textContent = `Signal ${signal.id}`;
@@ -131,7 +150,7 @@ export class SignalLayer {
     close.setAttribute('aria-label', 'close');
     Object.assign(close.style, { float: 'right', background: 'none', border: 'none', color: '#9ca3af', cursor: 'pointer' });
     close.addEventListener('click', () => this.close());
-    this.card.append(close, title);
+    this.info.append(close, title);
     const controller = signal.controller === 'network-program' ? 'network program (no Tamna control)' : signal.controller;
     line('Controller', controller, 'controller');
     line('Phase', `${signal.phase_name} · ${signal.stage}`, 'phase');

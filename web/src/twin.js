@@ -1,10 +1,10 @@
-// The digital twin's clock and, for operators, its controls. Viewers see the clock only; an operator pastes an
-// API key once, kept in this tab's sessionStorage (never in localStorage or a cookie), and the controls appear.
+// The digital twin's clock and, for operators, its controls. Viewers see the clock only; once an operator has
+// signed in (operator.js keeps the key) the controls appear.
 
 import * as fmt from './format.js';
+import { onOperatorChange, operatorRequest, signedIn } from './operator.js';
 
 const $ = (id) => document.getElementById(id);
-const KEY = 'tamna.operatorKey';
 
 export class TwinPanel {
   constructor({ timeZone, onVehicles }) {
@@ -12,21 +12,7 @@ export class TwinPanel {
     this.onVehicles = onVehicles;
     this.status = null;
     this.busy = false;
-    $('operator-signin').addEventListener('click', () => this.showSignIn(true));
-    $('operator-cancel').addEventListener('click', () => this.showSignIn(false));
-    $('operator-form').addEventListener('submit', (event) => {
-      event.preventDefault();
-      const key = $('operator-key').value.trim();
-      $('operator-key').value = '';
-      if (!key) return;
-      sessionStorage.setItem(KEY, key);
-      this.showSignIn(false);
-      this.render();
-    });
-    $('operator-signout').addEventListener('click', () => {
-      sessionStorage.removeItem(KEY);
-      this.render();
-    });
+    onOperatorChange(() => this.render());
     $('twin-pause').addEventListener('click', () => this.control({ action: this.status?.paused ? 'resume' : 'pause' }));
     $('twin-step').addEventListener('click', () => this.control({ action: 'step' }));
     $('twin-rate').addEventListener('change', (event) => {
@@ -78,9 +64,7 @@ export class TwinPanel {
     $('twin-rate-now').textContent = status.speed === undefined || status.speed === null ? '' : rateLabel;
     if (status.scenario) $('twin-state').title = `scenario: ${status.scenario}`;
     this.onVehicles(status.vehicles_running ?? null);
-    const operator = Boolean(sessionStorage.getItem(KEY));
-    $('twin-controls').hidden = !operator;
-    $('operator-signin').hidden = operator || !$('operator-form').hidden;
+    $('twin-controls').hidden = !signedIn();
     $('twin-pause').textContent = status.paused ? 'Resume' : 'Pause';
     const rate = $('twin-rate');
     if (typeof status.speed === 'number' && document.activeElement !== rate) {
@@ -90,35 +74,18 @@ export class TwinPanel {
     }
   }
 
-  showSignIn(show) {
-    $('operator-form').hidden = !show;
-    $('operator-signin').hidden = show;
-    if (show) $('operator-key').focus();
-  }
-
   async control(body) {
-    const key = sessionStorage.getItem(KEY);
-    if (!key || this.busy) return;
+    if (!signedIn() || this.busy) return;
     this.busy = true;
     this.say('');
     try {
-      const response = await fetch('/api/v1/twin/control', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify(body),
-      });
-      if (response.status === 401 || response.status === 403) {
-        sessionStorage.removeItem(KEY);
-        this.say(response.status === 401 ? 'That key is not valid; sign in again.' : 'That key may not control the twin (operator needed).');
-      } else if (!response.ok) {
-        const problem = await response.json().catch(() => ({}));
-        this.say(problem.detail || `The twin refused (${response.status}).`);
-      } else {
-        const status = await response.json().catch(() => null);
-        if (status && typeof status === 'object' && 'paused' in status) this.status = { ...this.status, ...status };
+      const answer = await operatorRequest('/api/v1/twin/control', { body });
+      if (answer.status === 401) this.say('That key is not valid; sign in again.');
+      else if (answer.status === 403) this.say('That key may not control the twin (operator needed).');
+      else if (!answer.ok) this.say(answer.detail);
+      else if (answer.data && typeof answer.data === 'object' && 'paused' in answer.data) {
+        this.status = { ...this.status, ...answer.data };
       }
-    } catch {
-      this.say('The server did not answer.');
     } finally {
       this.busy = false;
       this.render();
