@@ -61,6 +61,14 @@ def evaluate(
             "network's program (a corridor against the rest of the city)"
         ),
     ] = None,
+    sumo: Annotated[
+        Path | None,
+        typer.Option(
+            "--sumo",
+            help="run this SUMO program through TraCI instead of the installed SUMO (e.g. 1.9.2, the version "
+            "RESCO published with)",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the results as JSON")] = False,
 ) -> None:
     """Run SUMO (libsumo) on the scenario under a controller and report RESCO's average delay and the rest."""
@@ -92,6 +100,7 @@ def evaluate(
             emergency=emergency,
             artifact=artifact,
             signal_ids=signal_ids,
+            sumo_binary=sumo,
         )
         for seed in range(1, seeds + 1)
     ]

@@ -51,6 +51,9 @@ class EpisodeSettings:
     #: put only these traffic lights (SUMO ids) under the controller; every other signal keeps the network's
     #: program (a corridor against the rest of a city). None: every controllable signal
     signal_ids: Sequence[str] | None = None
+    #: run this SUMO program through TraCI instead of the installed SUMO through libsumo (another version, to
+    #: compare with figures published on it; see ``tamna.twin.sumo_traci``)
+    sumo_binary: Path | None = None
 
 
 @dataclass(frozen=True)

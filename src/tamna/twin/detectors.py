@@ -100,8 +100,12 @@ def stopline_loops(net: NetInfo, scenario: str, *, period_s: float, prefix: str 
     return loops
 
 
-def write_loops(path: Path, loops: Sequence[Detector], *, output: str = NO_OUTPUT, note: str = "") -> bool:
-    """Write ``loops`` as an additional file (only when its content changes); returns whether it was written."""
+def write_loops(
+    path: Path, loops: Sequence[Detector], *, output: str = NO_OUTPUT, note: str = "", period_attribute: str = "period"
+) -> bool:
+    """Write ``loops`` as an additional file (only when its content changes); returns whether it was written.
+    ``period_attribute``: the aggregation period's name for the SUMO that reads it (``freq`` before SUMO 1.x's
+    rename; see :mod:`tamna.twin.sumo_traci`)."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>']
     if note:
         lines.append(f"<!-- {note.replace('--', '-')} -->")
@@ -110,7 +114,7 @@ def write_loops(path: Path, loops: Sequence[Detector], *, output: str = NO_OUTPU
         period = f"{loop.period_s:g}" if loop.period_s else "60"
         lines.append(
             f'    <inductionLoop id={quoteattr(loop.sumo_id)} lane={quoteattr(loop.lane)} pos="{loop.pos_m:.2f}" '
-            f'period="{period}" file={quoteattr(output)} friendlyPos="true"/>'
+            f'{period_attribute}="{period}" file={quoteattr(output)} friendlyPos="true"/>'
         )
     lines.append("</additional>")
     text = "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ from tamna.twin.errors import TwinError
 from tamna.twin.netfile import read_net
 from tamna.twin.scenario import Scenario
 from tamna.twin.signal_driver import SignalDriver
+from tamna.twin.sumo_traci import TraciSumo
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +57,20 @@ def run_episode(
     if net.signals == 0:
         raise NoSignalsError(f"{scenario.net_file}: the network has no traffic lights to control")
     work_dir.mkdir(parents=True, exist_ok=True)
+    sumo = _simulator(settings)
     # loops count arrivals over the whole episode (one interval), so any two observations can be differenced
     loops = stopline_loops(net, scenario.name, period_s=end_s - scenario.begin_s + 1.0)
-    write_loops(work_dir / LOOPS, loops, note="stop-line loops for signal control, written by Tamna")
+    write_loops(
+        work_dir / LOOPS,
+        loops,
+        note="stop-line loops for signal control, written by Tamna",
+        period_attribute=getattr(sumo, "loop_period_attribute", "period"),
+    )
     error_log = work_dir / sumo_access.ERROR_LOG
     error_log.write_text("", encoding="utf-8")
     args = sumo_access.command_line(scenario.config, [*scenario.additional_files, work_dir / LOOPS], error_log)
     args += _episode_options(settings, work_dir / TRIPINFO, end_s)
     owner = f"signal evaluation of {scenario.name}"
-    sumo = sumo_access.libsumo()
     sumo_access.claim(owner)
     try:
         try:
@@ -90,6 +96,16 @@ def run_episode(
         emergency = read_vehicle_trips(work_dir / TRIPINFO, EMERGENCY_PREFIX)
         return RunResult(trips=trips, emergency=tuple(emergency), **result)
     return RunResult(trips=read_tripinfo(work_dir / TRIPINFO), **result)
+
+
+def _simulator(settings: EpisodeSettings) -> ModuleType:
+    """The installed SUMO through libsumo, or the program ``settings.sumo_binary`` names through TraCI."""
+    if settings.sumo_binary is None:
+        return sumo_access.libsumo()
+    try:
+        return TraciSumo(settings.sumo_binary)
+    except TwinError as err:
+        raise SignalsError(str(err)) from err
 
 
 def run_episode_isolated(

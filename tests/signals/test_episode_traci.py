@@ -1,0 +1,56 @@
+"""An episode against a SUMO program through TraCI (``--sumo PATH``: another SUMO version, to compare with
+figures published on it) runs the same controllers and metrics as the installed SUMO through libsumo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tamna.signals.errors import SignalsError
+from tamna.signals.evaluation import EpisodeSettings
+from tamna.signals.program import TimingRules
+from tamna.twin import sumo as sumo_access
+from tamna.twin.scenario import Scenario
+from tamna.twin.signal_episode import run_episode
+from tamna.twin.sumo_traci import TraciSumo, version_of
+
+pytestmark = pytest.mark.data
+Resco = Callable[[str], Scenario]
+
+
+def test_the_same_sumo_through_traci_gives_the_same_episode(resco: Resco, tmp_path: Path) -> None:
+    scenario = resco("cologne1")
+    binary = sumo_access.binary("sumo")
+    settings = EpisodeSettings(until_s=scenario.begin_s + 900, rules=TimingRules(yellow_s=3), check_safety=True)
+    direct = run_episode(scenario, "best", tmp_path / "libsumo", settings)
+    remote = run_episode(
+        scenario, "best", tmp_path / "traci", EpisodeSettings(**{**settings.__dict__, "sumo_binary": binary})
+    )
+    assert remote.trips == direct.trips
+    assert remote.decisions == direct.decisions > 0
+    assert remote.safety_violations == ()
+    # the loops were written with the attribute every version reads
+    assert 'freq="' in (tmp_path / "traci" / "signal-loops.add.xml").read_text()
+
+
+def test_a_version_is_read_and_older_ones_are_not_given_newer_options() -> None:
+    binary = sumo_access.binary("sumo")
+    assert version_of(binary)[:2] == (1, 28)
+    sumo = TraciSumo(binary)
+    args = ["--tripinfo-output.write-undeparted", "true", "--seed", "2"]
+    assert sumo.supported(args) == args
+    sumo.version = (1, 9, 2)
+    assert sumo.supported(args) == ["--seed", "2"]
+
+
+def test_a_missing_or_foreign_program_is_a_clear_error(resco: Resco, tmp_path: Path) -> None:
+    scenario = resco("cologne1")
+    with pytest.raises(SignalsError, match="no SUMO program at"):
+        run_episode(scenario, "best", tmp_path / "a", EpisodeSettings(sumo_binary=tmp_path / "sumo"))
+    foreign = tmp_path / "not-sumo"
+    foreign.write_text("#!/bin/sh\necho hello\n")
+    foreign.chmod(0o755)
+    with pytest.raises(SignalsError, match="not a SUMO program"):
+        run_episode(scenario, "best", tmp_path / "b", EpisodeSettings(sumo_binary=foreign))
