@@ -21,6 +21,9 @@ def train(
     yellow: Annotated[float | None, typer.Option(help="yellow, s (default: the program's own; RESCO: 3)")] = None,
     all_red: Annotated[float | None, typer.Option(help="all-red, s (default: the program's own)")] = None,
     workers: Annotated[int, typer.Option(help="episodes run side by side (one per core at most)")] = 1,
+    sumo: Annotated[
+        Path | None, typer.Option("--sumo", help="train against this SUMO program through TraCI (another version)")
+    ] = None,
 ) -> None:
     """Search the controller's parameters in SUMO episodes (RESCO's delay) within the budget; write the artifact."""
     from tamna.signals.evaluation import EpisodeSettings
@@ -34,7 +37,9 @@ def train(
     except ValueError:
         fail(f"--seeds {seeds!r}: write numbers separated by commas")
         return
-    settings = EpisodeSettings(decision_step_s=decision_step, rules=TimingRules(yellow_s=yellow, all_red_s=all_red))
+    settings = EpisodeSettings(
+        decision_step_s=decision_step, rules=TimingRules(yellow_s=yellow, all_red_s=all_red), sumo_binary=sumo
+    )
 
     def report(trial: Trial) -> None:
         shown = ", ".join(f"{k}={v:g}" for k, v in trial.params.items())

@@ -26,6 +26,7 @@ from tamna.twin import sumo as sumo_access
 from tamna.twin.scenario import Scenario
 from tamna.twin.signal_control import read_intersections
 from tamna.twin.signal_episode import run_episode_isolated
+from tamna.twin.sumo_traci import version_of
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def train_controller(
         "best_delay_s": round(result.best_cost, 3),
         "decision_step_s": base.decision_step_s,
         "yellow_s": base.rules.yellow_s,
+        "sumo": ".".join(map(str, version_of(base.sumo_binary or sumo_access.binary("sumo")))),
         "all_red_s": base.rules.all_red_s,
         "trials": [{"params": t.params, "delay_s": round(t.cost, 3)} for t in result.trials],
     }
