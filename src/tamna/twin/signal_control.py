@@ -139,11 +139,13 @@ class SumoSignals:
         if name not in _COLUMNS:
             return None
         get, known = self._getters[name], self._lanes[intersection_id]
-        if name == "occupancy_pct":
-            return [float(get(lane)) * 100.0 if lane in known else 0.0 for lane in lanes]
-        if name == "mean_speed_ms":
-            return [float(get(lane)) if lane in known else 0.0 for lane in lanes]
-        return [int(get(lane)) if lane in known else 0 for lane in lanes]
+        scale = 100.0 if name == "occupancy_pct" else None  # SUMO gives occupancy as a fraction
+        if known.issuperset(lanes):  # the usual case, in the fewest Python steps: these run every decision
+            return list(map(get, lanes)) if scale is None else [value * scale for value in map(get, lanes)]
+        empty = getattr(NO_READING, name)
+        if scale is None:
+            return [get(lane) if lane in known else empty for lane in lanes]
+        return [get(lane) * scale if lane in known else empty for lane in lanes]
 
     def _gap(self, loop_id: str | None) -> float:
         """Seconds since a vehicle last passed ``loop_id`` (inf: none yet, no loop, or one standing on it)."""
