@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tamna.signals.artifacts import scenario_fingerprint, write_artifact
-from tamna.signals.controllers.gap_pressure import MAX_WAIT_S, SPILL_PCT
+from tamna.signals.controllers.gap_pressure import SPILL_PCT
 from tamna.signals.controllers.tuned_pressure import SEARCH_SPACE, TunedPressure
 from tamna.signals.errors import SignalsError
 from tamna.signals.evaluation import EpisodeSettings
@@ -35,7 +35,7 @@ TRAINABLE: dict[str, tuple[str, dict[str, tuple[float, float]], dict[str, float]
     TunedPressure.name: (
         "gap-pressure",
         SEARCH_SPACE,
-        {"gap_s": 2.0, "switch_margin": 0.0, "max_wait_s": MAX_WAIT_S, "spill_occupancy_pct": SPILL_PCT},
+        {"gap_s": 2.0, "switch_margin": 0.0, "spill_occupancy_pct": SPILL_PCT},
     ),
 }
 

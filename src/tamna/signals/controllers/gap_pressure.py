@@ -3,15 +3,17 @@ stop-line loops keep seeing vehicles pass closer together than the gap (as ``act
 opens, the phase of highest pressure among the others takes over, as ``max-pressure`` would choose it, instead of
 the next one in program order. With no pressure anywhere else, the green rests where it is.
 
-The spill-back and starvation guard (:mod:`tamna.signals.controllers.guard`) is on: a movement into a full lane
-counts no pressure, a green whose movements all lead into full lanes is not extended, and a phase with vehicles
-waiting longer than ``max_wait_s`` is served at the next gap-out. Without it cologne3 gridlocked on two seeds of
-four (671 s of delay against 19 s); with it seeds 2–4 ran 19.3–20.2 s (docs/benchmarks.md).
+The spill-back rule of the guard (:mod:`tamna.signals.controllers.guard`) is on: a movement into a full lane
+counts no pressure, and a green whose movements all lead into full lanes is not extended. Its starvation rule
+(serve a phase whose vehicles waited longer than ``max_wait_s``) is off: it was on (240 s) until the seed check
+of 2026-11-25, where on SUMO 1.28 it raised delay on all five RESCO scenarios (seeds 2–4: cologne1 17.4 → 19.0 s,
+grid4x4 37.8 → 38.9 s, arterial4x4 602 → 622 s) and was itself what jammed cologne3 (seed 5: 70.9 s with it,
+18.2 s without; no jam without it on seeds 1–9), and on SUMO 1.9.2 cologne3 seed 2 ran 133.8 s with it and
+18.8 s without. The jams it had been added against came from the safety layer's no-op clearances, since removed.
 
 Parameters: ``gap_s`` (2.0: chosen among 2, 3 and 4 s on seed 1 of the five RESCO scenarios, where 2 s was best
 on all five), ``extension_s`` (1.0), ``count_moving`` / ``switch_margin`` as for ``max-pressure`` (counting
-moving vehicles was worse on four of the five), ``spill_occupancy_pct`` (50) and ``max_wait_s`` (240: among
-120, 180, 240 and 300 s on seed 1, with seed 7 as a check for jams; 120 cost 3 s of delay, 180 still jammed),
+moving vehicles was worse on four of the five), ``spill_occupancy_pct`` (50), ``max_wait_s`` (0: off),
 ``rest_s`` (1.0: how soon a green resting at gap-out is looked at again; 2 s cost 0.7 s of delay on grid4x4) and
 ``empty_rest_s`` (2.0: the same when no vehicle at all is on the incoming lanes; a vehicle entering an empty
 approach at speed needs more than a second to stop, and 2 or 3 s gave the same delay to the hundredth on seeds 2–4
@@ -31,7 +33,8 @@ from tamna.signals.controllers.max_pressure import MaxPressure
 from tamna.signals.model import Decision, Intersection, Observation
 
 SPILL_PCT = 50.0
-MAX_WAIT_S = 240.0
+#: the starvation rule, off (see above)
+MAX_WAIT_S = 0.0
 
 
 class GapPressure(RegisteredController):

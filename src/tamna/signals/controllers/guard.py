@@ -10,7 +10,8 @@ junction and block the crossing streams, and the queue spills back into the junc
   no pressure, and a green whose every movement is blocked is not extended.
 - **Starvation**: a phase with vehicles waiting that has not been green for ``max_wait_s`` is served next,
   whatever the pressures say (short approach lanes, as at cologne3's cluster junction with 10 m lanes, show only a
-  vehicle or two of a long queue, so their pressure alone never wins).
+  vehicle or two of a long queue, so their pressure alone never wins). Off by default in ``gap-pressure`` since
+  measured: it cost delay on all five RESCO scenarios and caused a jam of its own (see that module).
 
 Parameters: ``spill_occupancy_pct`` (see the controller using it; 0 turns the rule off), ``max_wait_s`` (0 turns
 the rule off).

@@ -1,7 +1,7 @@
-"""``tuned-pressure``: ``gap-pressure`` (with its spill-back and starvation guard) whose parameters were learned
-for the network by a cross-entropy search over whole SUMO episodes (:mod:`tamna.signals.learning`,
-``tamna signals train``). A policy search rather than a neural policy: the four numbers it tunes (gap, switch
-margin, longest wait, spill-back occupancy) are what decides delay under an actuated pressure controller, a
+"""``tuned-pressure``: ``gap-pressure`` (with its spill-back guard) whose parameters were learned for the network
+by a cross-entropy search over whole SUMO episodes (:mod:`tamna.signals.learning`, ``tamna signals train``). A
+policy search rather than a neural policy: the three numbers it tunes (gap, switch margin, spill-back
+occupancy) are what decides delay under an actuated pressure controller, a
 candidate is judged on RESCO's own measure over whole episodes, and a few dozen episodes (minutes on 2 cores)
 are enough, where RESCO's IDQN and IPPO train for hundreds of episodes and were unstable on cologne3.
 
@@ -23,9 +23,8 @@ from tamna.signals.model import Decision, Intersection, Observation
 
 #: what the search tunes, with its bounds (see :mod:`tamna.signals.learning`)
 SEARCH_SPACE: dict[str, tuple[float, float]] = {
-    "gap_s": (1.0, 4.0),
+    "gap_s": (0.5, 4.0),
     "switch_margin": (0.0, 4.0),
-    "max_wait_s": (90.0, 400.0),
     "spill_occupancy_pct": (30.0, 90.0),
 }
 
