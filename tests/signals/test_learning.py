@@ -13,10 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tamna.cli.main import app
-from tamna.signals.artifacts import cached_artifact, load_artifact, write_artifact
+from tamna.signals.artifacts import bundled_artifacts, cached_artifact, load_artifact, write_artifact
 from tamna.signals.controller import ControlSettings
 from tamna.signals.controllers.gap_pressure import GapPressure
-from tamna.signals.controllers.tuned_pressure import TunedPressure
+from tamna.signals.controllers.tuned_pressure import SEARCH_SPACE, TunedPressure
 from tamna.signals.errors import ArtifactError
 from tamna.signals.learning import cross_entropy_search
 from tamna.signals.model import LaneReading, Observation
@@ -162,3 +162,11 @@ def test_train_then_evaluate_with_the_artifact(shared_data: Path, tmp_path: Path
         "--artifact", str(tmp_path / "absent"),
     ])  # fmt: skip
     assert missing.exit_code != 0 and "no such artifact" in missing.stderr
+
+
+def test_the_shipped_artifacts_load_and_tune_what_the_search_tunes() -> None:
+    shipped = bundled_artifacts(TunedPressure.name)  # each verified against its checksum on loading
+    assert {a.manifest["scenario"] for a in shipped} == {"cologne1", "cologne3", "cologne8", "grid4x4", "arterial4x4"}
+    for artifact in shipped:
+        assert set(artifact.manifest["params"]) == set(SEARCH_SPACE), artifact.folder.name
+        assert artifact.manifest["training"]["best_delay_s"] <= artifact.manifest["training"]["start_delay_s"]
