@@ -123,14 +123,14 @@ def test_judging_rests_from_the_incoming_lanes_changes_no_decision(
     bound = MaxPressure.none_above
     taken = []
 
-    def counted(loads: list[float], phase: int, margin: float) -> bool:
-        taken.append(bound(loads, phase, margin))
+    def counted(loads: list[float], phase: int) -> bool:
+        taken.append(bound(loads, phase))
         return taken[-1]
 
     monkeypatch.setattr(MaxPressure, "none_above", staticmethod(counted))
     shortcut = run_episode(scenario, "gap-pressure", tmp_path / "shortcut", settings)
     assert sum(taken) > 100  # the shortcut was taken, often
-    monkeypatch.setattr(MaxPressure, "none_above", staticmethod(lambda loads, phase, margin: False))
+    monkeypatch.setattr(MaxPressure, "none_above", staticmethod(lambda loads, phase: False))
     full = run_episode(scenario, "gap-pressure", tmp_path / "full", settings)
     assert shortcut.trips == full.trips
     assert shortcut.overrides == full.overrides

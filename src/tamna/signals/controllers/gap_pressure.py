@@ -80,10 +80,14 @@ class GapPressure(RegisteredController):
             return Decision(starving, phases[starving].min_green_s)
         figure = pressure.level_figure()
         loads = queues if figure == "queue" else pressure.loads(observation.values(figure, pressure.incoming_lanes))
-        if pressure.none_above(loads, current, self.switch_margin):
+        if pressure.none_above(loads, current):
             return Decision(current, self.rest_s)  # what the pressures below would decide, read cheaply
         pressures = pressure.pressures(observation, guard if guard.spill_pct > 0 else None)
         best = max((p.index for p in phases if p.index != current), key=lambda p: pressures[p])
-        if pressures[best] <= max(pressures[current], 0.0) + self.switch_margin:
+        # the margin keeps a green with demand of its own against a phase only slightly ahead; a green with none
+        # gives way to any demand (else a short approach showing one vehicle waits behind an empty green forever:
+        # cologne3 jammed so on SUMO 1.9.2 with a margin of 1.07)
+        held = pressures[current] + self.switch_margin if pressures[current] > 0 else 0.0
+        if pressures[best] <= held:
             return Decision(current, self.rest_s)
         return Decision(best, phases[best].min_green_s)

@@ -86,11 +86,11 @@ class MaxPressure(RegisteredController):
         return self._figure
 
     @staticmethod
-    def none_above(loads: Sequence[float], phase: int, margin: float) -> bool:
-        """Whether no phase but ``phase`` can have a pressure above ``margin`` (≥ 0), judged from the upper
-        bounds :meth:`loads` gives. Reading the incoming lanes alone costs a third of :meth:`pressures`; a
-        controller resting in green at an empty junction (most of its decisions) needs no more."""
-        return margin >= 0 and all(load <= margin for p, load in enumerate(loads) if p != phase)
+    def none_above(loads: Sequence[float], phase: int) -> bool:
+        """Whether no phase but ``phase`` can have a positive pressure, judged from the upper bounds :meth:`loads`
+        gives. Reading the incoming lanes alone costs a third of :meth:`pressures`; a controller resting in green
+        at an empty junction (most of its decisions) needs no more."""
+        return all(load <= 0 for p, load in enumerate(loads) if p != phase)
 
     def decide(self, observation: Observation) -> Decision:
         current = observation.phase
