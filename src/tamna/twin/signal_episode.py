@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -71,13 +71,7 @@ def run_episode(
     args = sumo_access.command_line(scenario.config, [*scenario.additional_files, work_dir / LOOPS], error_log)
     args += _episode_options(settings, work_dir / TRIPINFO, end_s)
     owner = f"signal evaluation of {scenario.name}"
-    sumo_access.claim(owner)
-    try:
-        try:
-            sumo.start(args)
-        except Exception as err:  # libsumo says only "Process Error"; SUMO's reason is in the log
-            message = sumo_access.error_message(error_log, err)
-            raise SignalsError(f"SUMO could not load {scenario.config}: {message}") from err
+    with sumo_access.started(sumo, args, error_log, owner, refused=load_refused(scenario)):
         try:
             result = _loop(sumo, scenario, name, kind, settings, end_s, {loop.lane: loop.sumo_id for loop in loops})
         except SignalsError:
@@ -85,17 +79,20 @@ def run_episode(
         except Exception as err:  # SUMO's own failures while running
             message = sumo_access.error_message(error_log, err)
             raise SignalsError(f"SUMO failed running {scenario.config}: {message}") from err
-    finally:
-        try:
-            if sumo.simulation.isLoaded():
-                sumo.close()  # writes the unfinished and undeparted trips
-        finally:
-            sumo_access.release(owner)
     if settings.emergency:
         trips = read_tripinfo(work_dir / TRIPINFO, exclude_prefix=EMERGENCY_PREFIX)
         emergency = read_vehicle_trips(work_dir / TRIPINFO, EMERGENCY_PREFIX)
         return RunResult(trips=trips, emergency=tuple(emergency), **result)
     return RunResult(trips=read_tripinfo(work_dir / TRIPINFO), **result)
+
+
+def load_refused(scenario: Scenario) -> Callable[[str], SignalsError]:
+    """The error for SUMO refusing to load ``scenario``, given SUMO's reason."""
+
+    def refused(reason: str) -> SignalsError:
+        return SignalsError(f"SUMO could not load {scenario.config}: {reason}")
+
+    return refused
 
 
 def _simulator(settings: EpisodeSettings) -> ModuleType:

@@ -25,7 +25,7 @@ from tamna.signals.registry import resolve
 from tamna.twin import sumo as sumo_access
 from tamna.twin.scenario import Scenario
 from tamna.twin.signal_control import read_intersections
-from tamna.twin.signal_episode import run_episode_isolated
+from tamna.twin.signal_episode import load_refused, run_episode_isolated
 from tamna.twin.sumo_traci import version_of
 
 log = logging.getLogger(__name__)
@@ -120,19 +120,6 @@ def _read(scenario: Scenario, rules: TimingRules) -> list[Intersection]:
         error_log = Path(work) / sumo_access.ERROR_LOG
         error_log.write_text("", encoding="utf-8")
         args = sumo_access.command_line(scenario.config, list(scenario.additional_files), error_log)
-        sumo = sumo_access.libsumo()
         owner = f"reading the signals of {scenario.name}"
-        sumo_access.claim(owner)
-        try:
-            try:
-                sumo.start(args)
-            except Exception as err:  # libsumo says only "Process Error"; SUMO's reason is in the log
-                message = sumo_access.error_message(error_log, err)
-                raise SignalsError(f"SUMO could not load {scenario.config}: {message}") from err
+        with sumo_access.started(sumo_access.libsumo(), args, error_log, owner, refused=load_refused(scenario)) as sumo:
             return read_intersections(sumo, rules)[0]
-        finally:
-            try:
-                if sumo.simulation.isLoaded():
-                    sumo.close()
-            finally:
-                sumo_access.release(owner)

@@ -10,7 +10,7 @@ import io
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -116,3 +116,25 @@ def error_message(error_log: Path, err: BaseException) -> str:
         lines = []
     errors = [line.removeprefix("Error: ") for line in lines if not line.startswith("Warning")]
     return "; ".join(errors[-3:]) or str(err) or type(err).__name__
+
+
+@contextlib.contextmanager
+def started(
+    sumo: ModuleType, args: list[str], error_log: Path, owner: str, *, refused: Callable[[str], Exception]
+) -> Iterator[ModuleType]:
+    """SUMO started with ``args`` for ``owner`` (the process's one simulation reserved meanwhile), closed and the
+    reservation released on leaving, whatever happens. A start SUMO refuses raises ``refused(reason)``, the
+    reason read from ``error_log`` (libsumo itself says only "Process Error")."""
+    claim(owner)
+    try:
+        try:
+            sumo.start(args)
+        except Exception as err:  # any failure to start is SUMO's refusal, in its log's words
+            raise refused(error_message(error_log, err)) from err
+        yield sumo
+    finally:
+        try:
+            if sumo.simulation.isLoaded():
+                sumo.close()  # an episode's close writes its unfinished and undeparted trips
+        finally:
+            release(owner)
