@@ -192,7 +192,8 @@ class _Readings(dict[str, LaneReading]):
         return reading
 
     def column(self, name: str, lanes: Sequence[str]) -> list[Any]:
-        """One figure of each of ``lanes`` (see :meth:`Observation.values`), read from SUMO without building a reading per lane."""
+        """One figure of each of ``lanes`` (see :meth:`Observation.values`), read from SUMO without building a
+        reading per lane."""
         found = self._source.column(self._intersection, name, lanes, self._now_s)
         if found is None:
             found = [getattr(self[lane] if lane in self._lanes else NO_READING, name) for lane in lanes]
