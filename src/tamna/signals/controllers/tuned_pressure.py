@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from tamna.signals.artifacts import bundled_artifacts, cached_artifact
-from tamna.signals.controller import ControlSettings, RegisteredController
+from tamna.signals.controller import ControlSettings
 from tamna.signals.controllers.gap_pressure import GapPressure
 from tamna.signals.errors import ArtifactError
-from tamna.signals.model import Decision, Intersection, Observation
+from tamna.signals.model import Intersection
 
 #: what the search tunes, with its bounds (see :mod:`tamna.signals.learning`)
 SEARCH_SPACE: dict[str, tuple[float, float]] = {
@@ -29,23 +29,18 @@ SEARCH_SPACE: dict[str, tuple[float, float]] = {
 }
 
 
-class TunedPressure(RegisteredController):
-    """``gap-pressure`` with parameters learned for this intersection."""
+class TunedPressure(GapPressure):
+    """``gap-pressure`` with parameters learned for this intersection (its subclass, not a wrapper: a decision
+    is asked of every signal every second or two, and a forwarding call is a tenth of one)."""
 
     name: ClassVar[str] = "tuned-pressure"
     summary: ClassVar[str] = "gap-pressure with parameters learned per network in SUMO episodes (an artifact)"
 
     def __init__(self, intersection: Intersection, settings: ControlSettings) -> None:
-        super().__init__(intersection, settings)
         learned, self.source = self._learned(intersection, settings)
         params = {**learned, **settings.params}
-        self._inner = GapPressure(
-            intersection, ControlSettings(settings.decision_step_s, params, artifact=settings.artifact)
-        )
+        super().__init__(intersection, ControlSettings(settings.decision_step_s, params, artifact=settings.artifact))
         self.params = params
-
-    def decide(self, observation: Observation) -> Decision:
-        return self._inner.decide(observation)
 
     @classmethod
     def _learned(cls, intersection: Intersection, settings: ControlSettings) -> tuple[dict[str, float], str]:
