@@ -23,9 +23,9 @@ from tamna.signals.model import Intersection
 
 #: what the search tunes, with its bounds (see :mod:`tamna.signals.learning`)
 SEARCH_SPACE: dict[str, tuple[float, float]] = {
-    "gap_s": (0.5, 4.0),
+    "gap_s": (0.2, 4.0),
     "switch_margin": (0.0, 4.0),
-    "spill_occupancy_pct": (30.0, 90.0),
+    "spill_occupancy_pct": (15.0, 90.0),
 }
 
 
