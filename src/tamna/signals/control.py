@@ -130,22 +130,24 @@ class SignalControl:
         """Advance every controlled signal to ``now_s``; returns the states to show from now on (only those
         that changed)."""
         changes = []
+        # bound once per step: this loop runs every simulated second over every signal
+        controllers, shown, directed = self.controllers, self._shown, bool(self.preemptions or self.holds)
         for signal_id, timer in self.timers.items():
             if now_s < timer.wakes_s - EPS_S:
                 continue  # no stage ends and no decision is due: its state cannot change
-            timer.advance(now_s)
+            if timer.stage is not Stage.GREEN:
+                timer.advance(now_s)
             if timer.due(now_s):
-                directive = self.preemptions.get(signal_id, self.holds.get(signal_id))
+                directive = self.preemptions.get(signal_id, self.holds.get(signal_id)) if directed else None
                 if directive is not None:
                     timer.request(Decision(directive, MIN_HOLD_S), now_s)
                 else:
-                    intersection = timer.intersection
-                    observation = observe(intersection, now_s, timer.phase, timer.green_s(now_s))
-                    timer.request(self.controllers[signal_id].decide(observation), now_s)
+                    observation = observe(timer.intersection, now_s, timer.phase, now_s - timer.green_since_s)
+                    timer.request(controllers[signal_id].decide(observation), now_s)
                     self.decisions += 1
             state = timer.state()
-            if self._shown.get(signal_id) != state:
-                self._shown[signal_id] = state
+            if shown.get(signal_id) != state:
+                shown[signal_id] = state
                 changes.append(StateChange(signal_id, state))
         return changes
 
