@@ -19,8 +19,14 @@ moving vehicles was worse on four of the five), ``spill_occupancy_pct`` (50), ``
 approach at speed needs more than a second to stop, and 2 or 3 s gave the same delay to the hundredth on seeds 2–4
 of all five RESCO scenarios as 1 s, with 10–30 % fewer decisions).
 
-Cost: most decisions are rests (85 % on grid4x4). A rest is judged from the incoming lanes alone where it can be
-(:meth:`MaxPressure.none_above`), which gives the decisions the full computation would.
+Cost: a green past its minimum is asked every second or two, so each decision must be cheap; every shortcut
+below gives the decision the plain rule would (tests compare them decision for decision, synthetic and in
+SUMO). Most decisions are rests (85 % on grid4x4, 70 % with vehicles moving but nobody standing), so a green that
+rested last time is first asked whether it rests again, without reading its loops (resting and extending hold the
+same green for the same time); nobody standing anywhere is read as two road totals (:meth:`Observation.total`);
+with queues, a rest is judged from the incoming lanes alone where it can be (:meth:`MaxPressure.none_above`). A
+green that was extended last time is asked its loops first. The seed-2 decisions of grid4x4 (32,907 in an hour)
+cost 54 % of SUMO's own step time before these, 33 % after (measured under the same load).
 """
 
 from __future__ import annotations
