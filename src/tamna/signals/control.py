@@ -6,6 +6,7 @@ show. The SUMO twin calls this every simulation step; a field adapter would call
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from tamna.signals.controller import Controller, ControlSettings
 from tamna.signals.errors import ControllerFault
 from tamna.signals.model import Decision, Intersection, Observation
 from tamna.signals.safety import EPS_S, MIN_HOLD_S, SignalTimer, Stage
+
+#: bound once: an enum member looked up on its class costs a tenth of a microsecond, many times a step
+_GREEN = Stage.GREEN
 
 #: ``observe(intersection, now_s, phase, green_s)``: the detector data of one intersection now.
 Observe = Callable[[Intersection, float, int, float], Observation]
@@ -65,6 +69,10 @@ class SignalControl:
         self.preemptions: dict[str, int] = {}
         self.decisions = 0
         self._shown: dict[str, str] = {}
+        # (when, signal) of what each timer does next, earliest first: a step visits only the timers with
+        # something due, where visiting every timer every step cost a fifth of grid4x4's control time. An entry
+        # whose timer has since been rescheduled is stale and passed over.
+        self._wakes: list[tuple[float, str]] = []
         if factory is not None:
             for intersection in self.intersections:
                 self.take(intersection.id, factory, name, now_s)
@@ -85,6 +93,7 @@ class SignalControl:
         timer = self.timers[signal_id]
         if timer.stage is Stage.GREEN:
             timer.next_decision_s = min(timer.next_decision_s, now_s)
+        self._schedule(signal_id, timer)
 
     def release(self, signal_id: str) -> int:
         """Stop controlling ``signal_id``; returns the green phase it shows, for whoever takes over. Only a
@@ -125,19 +134,33 @@ class SignalControl:
         timer.waive_max_green = signal_id in self.holds and signal_id not in self.preemptions
         if timer.stage is Stage.GREEN:
             timer.next_decision_s = now_s  # act on it now (a switch still waits for the minimum green)
+            self._schedule(signal_id, timer)
+
+    def _schedule(self, signal_id: str, timer: SignalTimer) -> None:
+        heapq.heappush(self._wakes, (timer.wakes_s, signal_id))
 
     def step(self, now_s: float, observe: Observe) -> list[StateChange]:
         """Advance every controlled signal to ``now_s``; returns the states to show from now on (only those
         that changed)."""
-        changes = []
-        # bound once per step: this loop runs every simulated second over every signal
-        controllers, shown, directed = self.controllers, self._shown, bool(self.preemptions or self.holds)
-        for signal_id, timer in self.timers.items():
-            if now_s < timer.wakes_s - EPS_S:
-                continue  # no stage ends and no decision is due: its state cannot change
-            if timer.stage is not Stage.GREEN:
+        changes: list[StateChange] = []
+        wakes = self._wakes
+        horizon = now_s + EPS_S
+        if not wakes or wakes[0][0] > horizon:
+            return changes  # no stage ends and no decision is due: no state can change
+        # this runs every simulated second: names bound once, the timers' own tests written out
+        timers, controllers, shown = self.timers, self.controllers, self._shown
+        push, pop = heapq.heappush, heapq.heappop
+        directed = bool(self.preemptions or self.holds)
+        due: dict[str, SignalTimer] = {}
+        while wakes and wakes[0][0] <= horizon:
+            signal_id = pop(wakes)[1]
+            timer = timers.get(signal_id)
+            if timer is not None and horizon >= timer.wakes_s:  # else released, or stale
+                due[signal_id] = timer
+        for signal_id, timer in due.items():
+            if timer.stage is not _GREEN:
                 timer.advance(now_s)
-            if timer.due(now_s):
+            if timer.stage is _GREEN and horizon >= timer.next_decision_s:
                 directive = self.preemptions.get(signal_id, self.holds.get(signal_id)) if directed else None
                 if directive is not None:
                     timer.request(Decision(directive, MIN_HOLD_S), now_s)
@@ -145,6 +168,7 @@ class SignalControl:
                     observation = observe(timer.intersection, now_s, timer.phase, now_s - timer.green_since_s)
                     timer.request(controllers[signal_id].decide(observation), now_s)
                     self.decisions += 1
+            push(wakes, (timer.wakes_s, signal_id))
             state = timer.state()
             if shown.get(signal_id) != state:
                 shown[signal_id] = state

@@ -15,6 +15,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 
 from tamna.signals.errors import ControllerFault
 from tamna.signals.model import GREEN, YELLOW, Decision, Intersection
@@ -33,6 +34,14 @@ class Stage(StrEnum):
     ALL_RED = "all-red"
 
 
+# bound once: an enum member looked up on its class costs a tenth of a microsecond, and a timer is asked
+# several times for every decision
+_GREEN, _YELLOW, _ALL_RED = Stage.GREEN, Stage.YELLOW, Stage.ALL_RED
+
+
+# Both clearance states are asked at every switch (and again as its stages end) of a handful of phase pairs per
+# signal: remembered, not rebuilt character by character.
+@cache
 def yellow_state(current: str, target: str) -> str:
     """The state shown during the yellow from ``current`` to ``target``: links losing their green show yellow;
     links green in both keep their green; the rest stay as they are (red)."""
@@ -41,6 +50,7 @@ def yellow_state(current: str, target: str) -> str:
     )
 
 
+@cache
 def all_red_state(current: str, target: str) -> str:
     """The state during the all-red from ``current`` to ``target``: only links green in both keep a green."""
     return "".join(
@@ -81,36 +91,36 @@ class SignalTimer:
         """The signal state to show now."""
         phases = self.intersection.phases
         current = phases[self.phase].state
-        if self.stage is Stage.GREEN:
+        if self.stage is _GREEN:
             return current
         target = phases[self._target].state
-        return yellow_state(current, target) if self.stage is Stage.YELLOW else all_red_state(current, target)
+        return yellow_state(current, target) if self.stage is _YELLOW else all_red_state(current, target)
 
     @property
     def wakes_s(self) -> float:
         """When the timer next has something to do: its decision in a green, the end of its clearance stage
         otherwise. Before then its state cannot change, so a caller stepping many timers may skip it."""
-        return self.next_decision_s if self.stage is Stage.GREEN else self._stage_ends_s
+        return self.next_decision_s if self.stage is _GREEN else self._stage_ends_s
 
     def green_s(self, now_s: float) -> float:
         """How long the current phase has been green (0 during a clearance)."""
-        return now_s - self.green_since_s if self.stage is Stage.GREEN else 0.0
+        return now_s - self.green_since_s if self.stage is _GREEN else 0.0
 
     def due(self, now_s: float) -> bool:
         """Whether the controller is to be asked now."""
-        return self.stage is Stage.GREEN and now_s >= self.next_decision_s - EPS_S
+        return self.stage is _GREEN and now_s >= self.next_decision_s - EPS_S
 
     # ---- moving on ------------------------------------------------------------------------------------
     def advance(self, now_s: float) -> None:
         """Move through yellow and all-red as their times run out."""
         self.now_s = now_s
-        while self.stage is not Stage.GREEN and now_s >= self._stage_ends_s - EPS_S:
+        while self.stage is not _GREEN and now_s >= self._stage_ends_s - EPS_S:
             self.stage_since_s = self._stage_ends_s
-            if self.stage is Stage.YELLOW:
-                self.stage = Stage.ALL_RED
+            if self.stage is _YELLOW:
+                self.stage = _ALL_RED
                 self._stage_ends_s += self.intersection.all_red_s
             else:
-                self.stage = Stage.GREEN
+                self.stage = _GREEN
                 self.phase = self._target
                 self.green_since_s = self._stage_ends_s
                 self.next_decision_s = self.green_since_s + self._target_hold_s
@@ -124,7 +134,7 @@ class SignalTimer:
                 f"signal {self.intersection.id}: the controller asked for phase {decision.phase}, "
                 f"it has {len(phases)} (0–{len(phases) - 1})"
             )
-        if self.stage is not Stage.GREEN:
+        if self.stage is not _GREEN:
             return  # a clearance runs to its end; the controller is asked again after it
         hold = decision.hold_s if math.isfinite(decision.hold_s) else MIN_HOLD_S
         hold = max(hold, MIN_HOLD_S)
@@ -158,7 +168,7 @@ class SignalTimer:
             self.green_since_s = self.stage_since_s = now_s
             self.next_decision_s = now_s + self._target_hold_s
             return
-        self.stage = Stage.YELLOW
+        self.stage = _YELLOW
         self.stage_since_s = now_s
         self._stage_ends_s = now_s + self.intersection.yellow_s
         self.next_decision_s = math.inf

@@ -104,6 +104,8 @@ class SumoSignals:
         }
         #: the figures used as SUMO gives them (no conversion), for the shortest path in :meth:`_Readings.column`
         self.plain_getters = {name: get for name, get in self._getters.items() if name != "occupancy_pct"}
+        #: SUMO's occupancy getter (a fraction; readings give it in per cent)
+        self.occupancy_getter = self._getters["occupancy_pct"]
         self._since = _getter(sumo, "inductionloop", "getTimeSinceDetection")
         self._loop_occupancy = _getter(sumo, "inductionloop", "getLastStepOccupancy")
         # the figures SUMO also sums per road (edge), and which roads a list of lanes makes up (None: not whole
@@ -114,7 +116,7 @@ class SumoSignals:
         }
         self._lane_edge = _getter(sumo, "lane", "getEdgeID")
         self._edge_lanes = _getter(sumo, "edge", "getLaneNumber")
-        self._whole_edges: dict[tuple[str, tuple[str, ...]], tuple[str, ...] | None] = {}
+        self._road_split: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # each intersection's stop-line loops by incoming lane, and the loops of each lane list asked for gaps
         self._loop_of = {i.id: {lane: loops[lane] for lane in i.incoming_lanes if lane in loops} for i in intersections}
         self._gap_loops: dict[tuple[str, tuple[str, ...]], tuple[str | None, ...]] = {}
@@ -161,32 +163,37 @@ class SumoSignals:
         return [get(lane) * scale if lane in known else empty for lane in lanes]
 
     def total(self, intersection_id: str, name: str, lanes: Sequence[str], now_s: float) -> float:
-        """:meth:`column`'s figures summed. Where ``lanes`` are exactly the lanes of some roads, SUMO's per-road
-        figure is read instead, one reading per road rather than per lane (a third of the readings where
-        every road has three lanes, as on grid4x4): this is how a controller asks "is anyone standing on my
-        approaches?" every second."""
+        """:meth:`column`'s figures summed. Where ``lanes`` hold every lane of some roads, SUMO's per-road figure
+        is read for those roads, one reading per road rather than per lane (a third of the readings where every
+        road has three lanes, as on grid4x4), and the other lanes one by one: this is how a controller asks "is
+        anyone on my approaches?" every few seconds."""
         key = (intersection_id, tuple(lanes))
-        if key not in self._whole_edges:
-            self._whole_edges[key] = self._edges_made_of(intersection_id, key[1])
-        edges, get = self._whole_edges[key], self._edge_getters.get(name)
-        if edges is not None and get is not None:
-            return float(sum(map(get, edges)))
-        found = self.column(intersection_id, name, lanes, now_s)
-        if found is None:
-            found = [getattr(self.read(intersection_id, lane, now_s), name) for lane in lanes]
-        return float(sum(found))
+        split = self._road_split.get(key)
+        if split is None:
+            split = self._road_split[key] = self._split_by_road(intersection_id, key[1])
+        edges, rest = split
+        get = self._edge_getters.get(name)
+        if get is None:  # no per-road figure: lane by lane
+            edges, rest = (), key[1]
+        total = float(sum(map(get, edges))) if edges and get is not None else 0.0
+        if rest:
+            found = self.column(intersection_id, name, rest, now_s)
+            if found is None:
+                found = [getattr(self.read(intersection_id, lane, now_s), name) for lane in rest]
+            total += float(sum(found))
+        return total
 
-    def _edges_made_of(self, intersection_id: str, lanes: tuple[str, ...]) -> tuple[str, ...] | None:
-        """The roads whose lanes are exactly ``lanes`` (each once, all the intersection's own), or None."""
+    def _split_by_road(self, intersection_id: str, lanes: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The roads all of whose lanes are among ``lanes`` (each lane given once, all the intersection's own),
+        and the lanes left over; no roads where that does not hold."""
         if len(set(lanes)) != len(lanes) or not self._lanes[intersection_id].issuperset(lanes):
-            return None
-        count: dict[str, int] = {}
+            return (), lanes
+        by_edge: dict[str, list[str]] = {}
         for lane in lanes:
-            edge = str(self._lane_edge(lane))
-            count[edge] = count.get(edge, 0) + 1
-        if any(int(self._edge_lanes(edge)) != n for edge, n in count.items()):
-            return None
-        return tuple(count)
+            by_edge.setdefault(str(self._lane_edge(lane)), []).append(lane)
+        whole = tuple(edge for edge, found in by_edge.items() if int(self._edge_lanes(edge)) == len(found))
+        rest = tuple(lane for edge, found in by_edge.items() if edge not in whole for lane in found)
+        return whole, rest
 
     def _gaps(self, intersection_id: str, lanes: Sequence[str]) -> list[float]:
         """:meth:`_gap` of the loop on each of ``lanes`` (a lane not entering ``intersection_id``: none)."""
@@ -253,6 +260,8 @@ class _Readings(dict[str, LaneReading]):
         get = self._source.plain_getters.get(name)
         if get is not None and self._lanes.issuperset(lanes):  # the usual case, in the fewest steps
             return list(map(get, lanes))
+        if name == "occupancy_pct" and self._lanes.issuperset(lanes):  # the spill-back guard's, as often
+            return [fraction * 100.0 for fraction in map(self._source.occupancy_getter, lanes)]
         found = self._source.column(self._intersection, name, lanes, self._now_s)
         if found is None:
             found = [getattr(self[lane] if lane in self._lanes else NO_READING, name) for lane in lanes]
