@@ -61,3 +61,25 @@ def synthetic_intersection(phases: int, *, lanes_per_phase: int = 2) -> Intersec
 def intersection(request: pytest.FixtureRequest) -> Intersection:
     """Intersections with 2 to 8 green phases."""
     return synthetic_intersection(request.param)
+
+
+def shared_lane_intersection() -> Intersection:
+    """Two approaches, north and south, each with a through lane (through and right turn) and a left lane,
+    under four phases that share lanes as grid4x4's do: both throughs, both lefts, all of the north, all of the
+    south. A phase's lanes are then also another's, as on most real junctions."""
+    links = [
+        [("N_t", "S_out")],
+        [("N_t", "W_out")],
+        [("N_l", "E_out")],
+        [("S_t", "N_out")],
+        [("S_t", "E_out")],
+        [("S_l", "W_out")],
+    ]
+    greens = ["GGrGGr", "rrGrrG", "GGGrrr", "rrrGGG"]
+    program = []
+    for green in greens:
+        program.append(ProgramPhase(green, 20.0, 5.0, 45.0))
+        program.append(ProgramPhase(green.replace("G", "y"), 3.0, 3.0, 3.0))
+    built = build_intersection("shared", program, links)
+    assert built is not None
+    return built

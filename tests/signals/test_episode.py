@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tamna.signals.controllers.gap_pressure import GapPressure
+from tamna.signals.controllers.tuned_pressure import STARTING_POINT
 from tamna.signals.errors import NoSignalsError, SignalsError, UnknownControllerError
 from tamna.signals.evaluation import EpisodeSettings
 from tamna.signals.program import TimingRules
@@ -117,13 +118,15 @@ def test_reading_figures_in_batches_changes_no_decision(
     assert (batched.decisions, batched.overrides, batched.trips) == (whole.decisions, whole.overrides, whole.trips)
 
 
+@pytest.mark.parametrize("params", [{}, STARTING_POINT], ids=["pressure", "demand"])
 def test_gap_pressures_shortcuts_change_no_decision_in_sumo(
-    resco: Resco, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    params: dict[str, float], resco: Resco, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # gap-pressure decides cheaply (rests judged from road totals and incoming queues, loops left unread while
-    # resting); the same run decided by its plain rule, reading every figure lane by lane, must come out the same
+    # gap-pressure decides cheaply (rests judged from road totals, incoming queues or the lanes only other
+    # phases serve, loops left unread while resting, exits read only where demand leads); the same run decided
+    # by its plain rule, reading every figure lane by lane, must come out the same
     scenario = resco("grid4x4")
-    settings = EpisodeSettings(until_s=900, rules=RESCO_RULES, emissions=False)
+    settings = EpisodeSettings(until_s=900, rules=RESCO_RULES, emissions=False, params=params)
     shortcut = run_episode(scenario, "gap-pressure", tmp_path / "shortcut", settings)
     monkeypatch.setattr(GapPressure, "decide", plain_gap_pressure)
     monkeypatch.delattr(_Readings, "total")
