@@ -43,8 +43,11 @@ def test_a_version_is_read_and_older_ones_are_not_given_newer_options() -> None:
     sumo = TraciSumo(binary)
     args = ["--tripinfo-output.write-undeparted", "true", "--seed", "2"]
     assert sumo.supported(args) == args
+    assert sumo.writes_undeparted
     sumo.version = (1, 9, 2)
     assert sumo.supported(args) == ["--seed", "2"]
+    # so the episode counts the vehicles it never inserted from the route files (tests/signals/test_metrics.py)
+    assert not sumo.writes_undeparted
 
 
 def test_a_missing_or_foreign_program_is_a_clear_error(resco: Resco, tmp_path: Path) -> None:

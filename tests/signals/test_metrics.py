@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tamna.signals.errors import SignalsError
-from tamna.signals.metrics import read_tripinfo
+from tamna.signals.metrics import never_inserted, read_tripinfo
 
 TRIPINFO = """<?xml version="1.0" encoding="UTF-8"?>
 <tripinfos>
@@ -52,3 +52,26 @@ def test_a_broken_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("<tripinfos><tripinfo id=", encoding="utf-8")
     with pytest.raises(SignalsError, match="not a readable SUMO tripinfo"):
         read_tripinfo(path)
+
+
+def test_vehicles_an_older_sumo_leaves_out_are_found_in_the_route_file(tmp_path: Path) -> None:
+    # SUMO before 1.28 writes no vehicle that never departed: those due in the window and missing from the
+    # tripinfo are read from the route file (a: listed; e: due at 40 s, missing; f: due before the window;
+    # g: due after it; h: a trip element, missing)
+    tripinfo = tmp_path / "tripinfo.xml"
+    tripinfo.write_text(TRIPINFO, encoding="utf-8")
+    routes = tmp_path / "routes.rou.xml"
+    routes.write_text(
+        '<routes><vehicle id="a" depart="10"><route edges="x"/></vehicle>'
+        '<vehicle id="e" depart="40"><route edges="x"/></vehicle>'
+        '<vehicle id="f" depart="5"><route edges="x"/></vehicle>'
+        '<vehicle id="g" depart="100"><route edges="x"/></vehicle>'
+        '<trip id="h" depart="90.5" from="x" to="y"/></routes>',
+        encoding="utf-8",
+    )
+    missing = never_inserted(tripinfo, [routes], begin_s=10.0, end_s=100.0)
+    assert sorted(missing) == [40.0, 90.5]
+    stats = read_tripinfo(tripinfo, end_s=100.0, pending_departs_s=missing)
+    assert stats.undeparted == 3 and stats.delay_s == pytest.approx((22 + 5 + 34 + 15 + 60 + 9.5) / 6)
+    with pytest.raises(SignalsError, match="route file"):
+        never_inserted(tripinfo, [tmp_path / "absent.rou.xml"], begin_s=0.0, end_s=1.0)

@@ -98,6 +98,38 @@ def read_tripinfo(
     )
 
 
+def never_inserted(
+    tripinfo: Path, route_files: Iterable[Path], *, begin_s: float, end_s: float
+) -> list[float]:
+    """The scheduled departures of the vehicles in ``route_files`` due in [``begin_s``, ``end_s``) that the
+    tripinfo at ``tripinfo`` does not list: what a SUMO older than 1.28 leaves out of it (it cannot write vehicles
+    that never departed). RESCO's own reading counts them the same way, from the route file (``readXML.py``).
+    Vehicles and trips with a numeric ``depart`` are read; flows are not expanded."""
+    listed: set[str] = set()
+    try:
+        for _event, element in ET.iterparse(tripinfo, events=("end",)):  # noqa: S314 - SUMO's own output file
+            if element.tag == "tripinfo":
+                listed.add(element.attrib.get("id", ""))
+            element.clear()
+    except (ET.ParseError, OSError) as err:
+        raise SignalsError(f"{tripinfo}: not a readable SUMO tripinfo file: {err}") from err
+    missing: list[float] = []
+    for route_file in route_files:
+        try:
+            for _event, element in ET.iterparse(route_file, events=("end",)):  # noqa: S314 - the scenario's own file
+                if element.tag in ("vehicle", "trip"):
+                    try:
+                        depart = float(element.attrib.get("depart", ""))
+                    except ValueError:
+                        depart = -1.0  # "triggered" and the like: no scheduled time to count from
+                    if begin_s <= depart < end_s and element.attrib.get("id") not in listed:
+                        missing.append(depart)
+                    element.clear()
+        except (ET.ParseError, OSError) as err:
+            raise SignalsError(f"{route_file}: not a readable SUMO route file: {err}") from err
+    return missing
+
+
 @dataclass(frozen=True)
 class VehicleTrip:
     """One vehicle's trip as SUMO's tripinfo reports it."""

@@ -17,7 +17,7 @@ from typing import Any
 from tamna.signals.controller import ControllerKind, ControlSettings
 from tamna.signals.errors import NoSignalsError, SignalsError
 from tamna.signals.evaluation import NETWORK_PROGRAM, EpisodeSettings, RunResult
-from tamna.signals.metrics import read_tripinfo, read_vehicle_trips
+from tamna.signals.metrics import never_inserted, read_tripinfo, read_vehicle_trips
 from tamna.signals.model import Intersection
 from tamna.signals.preemption import PreemptionRules
 from tamna.signals.registry import controller_kind, resolve
@@ -79,11 +79,15 @@ def run_episode(
         except Exception as err:  # SUMO's own failures while running
             message = sumo_access.error_message(error_log, err)
             raise SignalsError(f"SUMO failed running {scenario.config}: {message}") from err
+    pending: list[float] = []
+    if not getattr(sumo, "writes_undeparted", True):  # an older SUMO: the vehicles it never inserted, counted
+        pending = never_inserted(work_dir / TRIPINFO, scenario.route_files, begin_s=scenario.begin_s, end_s=end_s)
+    exclude = EMERGENCY_PREFIX if settings.emergency else None
+    trips = read_tripinfo(work_dir / TRIPINFO, end_s=end_s, pending_departs_s=pending, exclude_prefix=exclude)
     if settings.emergency:
-        trips = read_tripinfo(work_dir / TRIPINFO, exclude_prefix=EMERGENCY_PREFIX)
         emergency = read_vehicle_trips(work_dir / TRIPINFO, EMERGENCY_PREFIX)
         return RunResult(trips=trips, emergency=tuple(emergency), **result)
-    return RunResult(trips=read_tripinfo(work_dir / TRIPINFO), **result)
+    return RunResult(trips=trips, **result)
 
 
 def load_refused(scenario: Scenario) -> Callable[[str], SignalsError]:

@@ -9,9 +9,10 @@ names libsumo gives them, so the episode, the controllers and the metrics run un
 
 What differs between versions and is handled here: the binary's version (``sumo --version``); the tripinfo of
 vehicles that never departed, asked only of SUMO 1.28 and newer (1.9.2 lists the option but answers "a value
-for write-unfinished was already set", so before 1.28 such vehicles go uncounted, as in RESCO's own runs, which
-never asked for them); the loops' period attribute; and XML validation (older versions fetch schemas from the
-web, which is not reachable).
+for write-unfinished was already set"), so before 1.28 the episode counts them from the route files instead
+(:attr:`TraciSumo.writes_undeparted`, :func:`tamna.signals.metrics.never_inserted`), as RESCO's own reading of
+its runs does; the loops' period attribute; and XML validation (older versions fetch schemas from the web, which
+is not reachable).
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ class TraciSumo(ModuleType):
             else:
                 kept.append(arg)
         return kept
+
+    @property
+    def writes_undeparted(self) -> bool:
+        """Whether this version writes the vehicles that never departed into its tripinfo."""
+        return self.version >= _FROM_VERSION["--tripinfo-output.write-undeparted"]
 
     @property
     def loop_period_attribute(self) -> str:
