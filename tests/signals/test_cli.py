@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from typer.testing import CliRunner
 
 from tamna.cli.main import app
 from tamna.signals.registry import RECOMMENDED
+from tamna.twin import sumo as sumo_access
 
 pytestmark = pytest.mark.data
 
@@ -86,3 +89,16 @@ def test_evaluate_puts_only_the_named_signals_under_the_controller(shared_data: 
     assert code == 2 and "no-such-light" in err
     code, _, err = tamna("signals", "evaluate", "--scenario", config, "--signals", " , ")
     assert code == 2 and "--signals" in err
+
+
+def test_json_through_another_sumo_is_json_alone(shared_data: Path) -> None:
+    # through TraCI (--sumo) the program's console and TraCI's connection retries must stay off standard output,
+    # which --json owns: run as an operator would, in its own process, against the installed SUMO's program
+    config = shared_data / "sumo" / "cologne1" / "cologne1.sumocfg"
+    command = [
+        str(Path(sys.executable).parent / "tamna"), "signals", "evaluate", "--scenario", str(config),
+        "--controller", "max-pressure", "--until", "25400", "--json", "--sumo", str(sumo_access.binary("sumo")),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["runs"][0]["trips"]["vehicles"] > 0

@@ -17,7 +17,9 @@ is not reachable).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import re
 import subprocess
 from pathlib import Path
@@ -82,8 +84,12 @@ class TraciSumo(ModuleType):
         return getattr(self._traci, name)
 
     def start(self, args: list[str]) -> None:
-        """Start the program with libsumo's ``start`` arguments (the first, the program name, is replaced)."""
-        self._traci.start([str(self.binary), *self.supported(args[1:]), "--xml-validation", "never"])
+        """Start the program with libsumo's ``start`` arguments (the first, the program name, is replaced). Its
+        console output and TraCI's connection retries are kept off standard output, which belongs to the
+        command (``--json``); SUMO's errors go to the error log as with libsumo."""
+        command = [str(self.binary), *self.supported(args[1:]), "--xml-validation", "never"]
+        with contextlib.redirect_stdout(io.StringIO()):  # TraCI prints "Retrying in 1 seconds" while it connects
+            self._traci.start(command, stdout=subprocess.DEVNULL)
 
     def close(self) -> None:
         self._traci.close()
