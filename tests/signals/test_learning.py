@@ -16,7 +16,7 @@ from tamna.cli.main import app
 from tamna.signals.artifacts import bundled_artifacts, cached_artifact, load_artifact, write_artifact
 from tamna.signals.controller import ControlSettings
 from tamna.signals.controllers.gap_pressure import GapPressure
-from tamna.signals.controllers.tuned_pressure import SEARCH_SPACE, TunedPressure
+from tamna.signals.controllers.tuned_pressure import SEARCH_SPACE, STARTING_POINT, TunedPressure
 from tamna.signals.errors import ArtifactError
 from tamna.signals.learning import cross_entropy_search
 from tamna.signals.model import LaneReading, Observation
@@ -79,8 +79,9 @@ def test_an_artifact_round_trip_gives_identical_decisions(tmp_path: Path) -> Non
     assert manifest["params"] == PARAMS and manifest["fingerprint"] == "f" * 64
     assert set(manifest["files"]) == {"params.json"} and manifest["created"] and manifest["format"] == 1
     tuned = TunedPressure(tls, ControlSettings(artifact=folder))
-    assert tuned.params == PARAMS
-    direct = GapPressure(tls, ControlSettings(params=PARAMS))
+    # the artifact's parameters over the starting point (what it did not tune stays there)
+    assert tuned.params == {**STARTING_POINT, **PARAMS}
+    direct = GapPressure(tls, ControlSettings(params={**STARTING_POINT, **PARAMS}))
     rng_a, rng_b = random.Random(5), random.Random(5)
     for step in range(300):
         a = tuned.decide(observation(tls, rng_a, float(step), step % 4, rng_a.uniform(0, 40)))
@@ -169,5 +170,5 @@ def test_the_shipped_artifacts_load_and_tune_what_the_search_tunes() -> None:
     # cologne3 ships none: its trained parameters jammed an evaluation seed (docs/benchmarks.md)
     assert {a.manifest["scenario"] for a in shipped} == {"cologne1", "cologne8", "grid4x4", "arterial4x4"}
     for artifact in shipped:
-        assert set(artifact.manifest["params"]) == set(SEARCH_SPACE), artifact.folder.name
+        assert set(artifact.manifest["params"]) == set(STARTING_POINT) >= set(SEARCH_SPACE), artifact.folder.name
         assert artifact.manifest["training"]["best_delay_s"] <= artifact.manifest["training"]["start_delay_s"]

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tamna.signals.artifacts import scenario_fingerprint, write_artifact
-from tamna.signals.controllers.gap_pressure import SPILL_PCT
-from tamna.signals.controllers.tuned_pressure import SEARCH_SPACE, TunedPressure
+from tamna.signals.controllers.tuned_pressure import SEARCH_SPACE, STARTING_POINT, TunedPressure
 from tamna.signals.errors import SignalsError
 from tamna.signals.evaluation import EpisodeSettings
 from tamna.signals.learning import Trial, cross_entropy_search
@@ -30,13 +29,10 @@ from tamna.twin.sumo_traci import version_of
 
 log = logging.getLogger(__name__)
 
-#: trainable controller → (the registered controller its candidates run as, the search space, the start)
+#: trainable controller → (the registered controller its candidates run as, the search space, the start: the
+#: searched parameters start there and the others stay there)
 TRAINABLE: dict[str, tuple[str, dict[str, tuple[float, float]], dict[str, float]]] = {
-    TunedPressure.name: (
-        "gap-pressure",
-        SEARCH_SPACE,
-        {"gap_s": 2.0, "switch_margin": 0.0, "spill_occupancy_pct": SPILL_PCT},
-    ),
+    TunedPressure.name: ("gap-pressure", SEARCH_SPACE, STARTING_POINT),
 }
 
 
@@ -73,7 +69,8 @@ def train_controller(
             delays = []
             for seed in seeds:
                 folder = Path(work) / f"episode-{next(episodes)}"
-                run = run_episode_isolated(scenario, runs_as, folder, replace(base, seed=seed, params=params))
+                settings = replace(base, seed=seed, params={**start, **params})
+                run = run_episode_isolated(scenario, runs_as, folder, settings)
                 delays.append(run.trips.delay_s)
             return statistics.fmean(delays)
 
@@ -100,7 +97,7 @@ def train_controller(
         scenario=scenario.name,
         fingerprint=scenario_fingerprint(files),
         intersections=intersections,
-        params=result.best,
+        params={**start, **result.best},
         training=training,
     )
 

@@ -1,14 +1,15 @@
-"""``tuned-pressure``: ``gap-pressure`` (with its spill-back guard) whose parameters were learned for the network
-by a cross-entropy search over whole SUMO episodes (:mod:`tamna.signals.learning`, ``tamna signals train``). A
-policy search rather than a neural policy: the three numbers it tunes (gap, switch margin, spill-back
-occupancy) are what decides delay under an actuated pressure controller, a
-candidate is judged on RESCO's own measure over whole episodes, and a few dozen episodes (minutes on 2 cores)
-are enough, where RESCO's IDQN and IPPO train for hundreds of episodes and were unstable on cologne3.
+"""``tuned-pressure``: ``gap-pressure`` (with its spill-back guard) counting each phase's demand with the
+vehicles still approaching (:data:`STARTING_POINT`), its parameters learned for the network by a cross-entropy
+search over whole SUMO episodes (:mod:`tamna.signals.learning`, ``tamna signals train``). A policy search rather
+than a neural policy: the numbers it tunes (:data:`SEARCH_SPACE`: gap, switch margin, spill-back occupancy, the
+weight of an approaching vehicle, how long a resting green waits before it is looked at again) are what decides
+delay under an actuated controller, a candidate is judged on RESCO's own measure over whole episodes on several
+seeds, and a few hundred episodes (minutes on 2 cores) are enough, where RESCO's IDQN and IPPO train for
+hundreds of episodes and were unstable on cologne3.
 
 Parameters come from, in order: the artifact given (``ControlSettings.artifact``, ``--artifact DIR``: it must
 know this intersection, by id and fingerprint), else the artifacts shipped with Tamna (``signals/trained/``)
-where one knows the intersection, else ``gap-pressure``'s defaults; ``ControlSettings.params`` override any of
-them.
+where one knows the intersection, else :data:`STARTING_POINT`; ``ControlSettings.params`` override any of them.
 """
 
 from __future__ import annotations
@@ -21,11 +22,31 @@ from tamna.signals.controllers.gap_pressure import GapPressure
 from tamna.signals.errors import ArtifactError
 from tamna.signals.model import Intersection
 
-#: what the search tunes, with its bounds (see :mod:`tamna.signals.learning`)
+#: where a network without trained parameters stands, and where the search starts: approaching vehicles counted
+#: at a fifth of a standing one, the outgoing lanes left to the spill-back guard, a resting green looked at
+#: again after 3 s, or 8 s when nobody is on the lanes only another phase serves (seeds 2–4 on SUMO 1.28
+#: against gap-pressure's defaults: grid4x4 37.8 → 28.1 s, cologne1 17.4 → 16.6, cologne8 19.0 → 18.3,
+#: arterial4x4 602 → 591; docs/benchmarks.md)
+STARTING_POINT: dict[str, float] = {
+    "gap_s": 2.0,
+    "switch_margin": 0.0,
+    "spill_occupancy_pct": 50.0,
+    "approach_weight": 0.2,
+    "downstream_weight": 0.0,
+    "rest_s": 3.0,
+    "quiet_rest_s": 8.0,
+}
+
+#: what the search tunes, with its bounds (see :mod:`tamna.signals.learning`). The rests stay at 3 s and 6 s or
+#: more: a resting green asked more often costs more time than the simulation can spare (the controllers may add
+#: at most a fifth to it), and shorter rests measured no lower delay (docs/benchmarks.md)
 SEARCH_SPACE: dict[str, tuple[float, float]] = {
     "gap_s": (0.2, 4.0),
     "switch_margin": (0.0, 4.0),
     "spill_occupancy_pct": (15.0, 90.0),
+    "approach_weight": (0.0, 0.6),
+    "rest_s": (3.0, 6.0),
+    "quiet_rest_s": (6.0, 12.0),
 }
 
 
@@ -38,7 +59,7 @@ class TunedPressure(GapPressure):
 
     def __init__(self, intersection: Intersection, settings: ControlSettings) -> None:
         learned, self.source = self._learned(intersection, settings)
-        params = {**learned, **settings.params}
+        params = {**STARTING_POINT, **learned, **settings.params}
         super().__init__(intersection, ControlSettings(settings.decision_step_s, params, artifact=settings.artifact))
         self.params = params
 
@@ -57,4 +78,4 @@ class TunedPressure(GapPressure):
             found = artifact.params_for(intersection)
             if found is not None:
                 return dict(found), str(artifact.folder.name)
-        return {}, "gap-pressure defaults"
+        return {}, "starting point"
