@@ -98,9 +98,7 @@ def read_tripinfo(
     )
 
 
-def never_inserted(
-    tripinfo: Path, route_files: Iterable[Path], *, begin_s: float, end_s: float
-) -> list[float]:
+def never_inserted(tripinfo: Path, route_files: Iterable[Path], *, begin_s: float, end_s: float) -> list[float]:
     """The scheduled departures of the vehicles in ``route_files`` due in [``begin_s``, ``end_s``) that the
     tripinfo at ``tripinfo`` does not list: what a SUMO older than 1.28 leaves out of it (it cannot write vehicles
     that never departed). RESCO's own reading counts them the same way, from the route file (``readXML.py``).
