@@ -53,6 +53,7 @@ def run_async(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
     thread = threading.Thread(target=work)
     thread.start()
     thread.join(timeout=10)
+    assert not thread.is_alive(), "the scenario did not finish within 10 s"
     if failures:
         raise failures[0]
 
@@ -268,3 +269,35 @@ def test_a_stopping_server_ends_its_streams_at_once(server: tuple[str, AppState,
     assert json.loads(refused.response.read())["type"].endswith("/stopping")
     refused.close()
     reader.close()
+
+
+def test_a_feed_woken_without_pause_still_stops(tmp_path: Path) -> None:
+    """A twin at full speed wakes the feed without pause; stopping it must end the sending loop every time
+    (on Python 3.11 a cancellation arriving with a wake-up was once swallowed and the server's shutdown hung)."""
+    state = build_state(Settings(data_dir=tmp_path, env="test"))
+    stop_ticking = threading.Event()
+
+    def tick() -> None:
+        while not stop_ticking.is_set():
+            state.bus.publish("twin.tick", {"time": 1.0})
+            time.sleep(0.0005)
+
+    async def scenario() -> None:
+        for _ in range(20):
+            feed = LiveFeed(state, SseHub(), coalesce_s=0.001, min_interval_s=0.0)
+            await feed.start()
+            feed.hub.connect()  # a client, so that each round does its work
+            await asyncio.sleep(0.01)
+            started = time.monotonic()
+            await feed.stop()
+            assert feed._task is not None and feed._task.done()
+            assert time.monotonic() - started < 1.0
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        run_async(scenario)
+    finally:
+        stop_ticking.set()
+        ticker.join()
+        state.store.close()

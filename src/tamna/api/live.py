@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 VEHICLE_FIELDS = ("vehicle_id", "kind", "lon", "lat", "bearing_deg", "speed_kmh", "route_id")
 #: Incidents waiting for the next round beyond this many are dropped (the oldest first).
 MAX_PENDING_INCIDENTS = 100
+#: How long stopping waits for the sending loop (a round in a worker thread cannot be interrupted).
+STOP_WAIT_S = 10.0
 
 
 class LiveFeed:
@@ -60,6 +62,7 @@ class LiveFeed:
         self._detach: list[Callable[[], None]] = []
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
         #: set when the server is stopping: streams are ended and no new one is opened
         self.closing = False
 
@@ -90,10 +93,16 @@ class LiveFeed:
         for detach in self._detach:
             detach()
         self._detach = []
+        self._stopping = True  # the loop also ends on its own, should a cancellation be swallowed (see _run)
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_WAIT_S)
+            if not done:
+                log.warning("live feed did not stop within %.0f s; left behind", STOP_WAIT_S)
+            else:
+                with suppress(asyncio.CancelledError):
+                    self._task.result()
         self.hub.close()
 
     def end_streams(self) -> None:
@@ -124,12 +133,15 @@ class LiveFeed:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         kpis_at = loop.time()
-        while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, kpis_at + self.kpi_interval_s - loop.time()))
-                await asyncio.sleep(self.coalesce_s)
-            except TimeoutError:
-                pass
+        while not self._stopping:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives as the
+            # wake-up does (a twin at full speed wakes the feed constantly), and the server's shutdown then hung
+            with suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, kpis_at + self.kpi_interval_s - loop.time())):
+                    await self._wake.wait()
+                    await asyncio.sleep(self.coalesce_s)
+            if self._stopping:
+                break
             self._wake.clear()
             started = loop.time()
             kpis_due = started - kpis_at >= self.kpi_interval_s
