@@ -7,8 +7,8 @@ SUMO alone, which gives the speed without any controller. Writes ``benchmarks/ou
 Markdown tables of docs/benchmarks.md.
 
 ``tuned-pressure`` (``best``) runs with the artifacts shipped in ``src/tamna/signals/trained/`` (trained with
-``tamna signals train`` on seeds 1 and 5, never on the reported seeds 2..4); on a scenario without one it runs
-``gap-pressure``'s defaults.
+``tamna signals train`` on seeds 1, 5, 6 and 7, and 8 and 9 too on cologne3; never on the reported seeds 2..4); on a
+scenario without one it runs its starting point (``STARTING_POINT`` in ``controllers/tuned_pressure.py``).
 
 The controllers' cost to the simulation speed is measured within each run (the time spent on signal control
 against SUMO's own step in the same episode), since two runs under different controllers move different traffic.
@@ -129,7 +129,7 @@ def speed_table(table: dict[str, dict[str, Any]], names: list[str], scenarios: l
 def main() -> None:
     ap = harness.parser(__doc__ or "", runs=3)
     ap.add_argument("--data", type=Path, default=harness.REPO.parent / "shared" / "data", help="shared data folder")
-    # seed 1 chose gap-pressure's parameters and trained tuned-pressure (with seed 5): the figures come from 2..4
+    # seeds 1 and 5-9 chose parameters and trained tuned-pressure: the figures come from 2..4
     ap.add_argument("--first-seed", type=int, default=2, help="SUMO seeds first-seed .. first-seed + runs - 1")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--controllers", default=",".join([NETWORK_PROGRAM, *controllers().names()]))
