@@ -132,10 +132,12 @@ class EventStreamResponse(Response):
 
     async def _pump(self, client: SseClient, send: Send) -> None:
         while True:
-            try:
-                frame = await asyncio.wait_for(client.queue.get(), timeout=self.hub.heartbeat_s)
-            except TimeoutError:
-                frame = b": keep-alive\n\n"  # proxies close idle connections; a comment keeps this one open
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that arrives with a
+            # frame, and this pump would then outlive its stream
+            frame = b": keep-alive\n\n"  # what goes out if nothing came: proxies close idle connections
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.hub.heartbeat_s):
+                    frame = await client.queue.get()
             if frame == _CLOSE:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 return
