@@ -68,6 +68,27 @@ def test_a_stuck_vehicle_stops_preempting_after_the_limit() -> None:
     assert preemptor.update([stuck], {"x": CROSSING}, {"x": 0}, 164.0) == {"x": 1}  # a new approach starts afresh
 
 
+def test_a_vehicle_standing_at_its_own_green_gives_the_signal_up() -> None:
+    preemptor = Preemptor(PreemptionRules(stall_m=15, stall_s=10))
+    crossing = {"x": CROSSING}
+    waiting = Approach("a", "x", 2, distance_m=5)  # at the stop line, standing
+    # standing at red while the switch to its phase runs is no stall, however long
+    assert preemptor.update([waiting], crossing, {"x": 0}, 100.0) == {"x": 1}
+    assert preemptor.update([waiting], crossing, {"x": 0}, 130.0) == {"x": 1}
+    # its link green and the vehicle not moving: held for stall_s, then given up for this pass
+    assert preemptor.update([waiting], crossing, {"x": 1}, 131.0) == {"x": 1}
+    assert preemptor.update([waiting], crossing, {"x": 1}, 140.0) == {"x": 1}
+    assert preemptor.update([waiting], crossing, {"x": 1}, 141.0) == {}
+    assert preemptor.update([waiting], crossing, {"x": 0}, 150.0) == {}  # not taken back on the next red
+    # a vehicle that moves off in time keeps its green
+    rolling = Approach("b", "x", 2, distance_m=8)
+    assert preemptor.update([rolling], crossing, {"x": 1}, 200.0) == {"x": 1}
+    assert preemptor.update([rolling], crossing, {"x": 1}, 209.0) == {"x": 1}
+    moving = Approach("b", "x", 2, distance_m=6, speed_ms=3.0)
+    assert preemptor.update([moving], crossing, {"x": 1}, 211.0) == {"x": 1}
+    assert preemptor.update([rolling], crossing, {"x": 1}, 220.0) == {"x": 1}  # its stall counts afresh
+
+
 def test_preemption_keeps_minimum_green_yellow_and_all_red() -> None:
     control = SignalControl([CROSSING], FixedTime, ControlSettings(), now_s=0.0)
     monitor = ClearanceMonitor(CROSSING)

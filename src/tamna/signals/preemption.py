@@ -46,6 +46,11 @@ class PreemptionRules:
     lead_s: float = 40.0
     #: the longest one vehicle may preempt one signal, seconds
     max_s: float = 90.0
+    #: a vehicle standing this close to the stop line while its own link shows green ...
+    stall_m: float = 15.0
+    #: ... for this long gives the signal up: the held green is one it cannot use (on cologne8 an emergency vehicle
+    #: stood 74 s at its own priority green until ``max_s`` ran out, docs/benchmarks.md)
+    stall_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -110,11 +115,14 @@ def preemptions(
 
 class Preemptor:
     """:func:`preemptions` over time: remembers since when each vehicle preempts each signal, and drops a vehicle
-    from a signal after :attr:`PreemptionRules.max_s`."""
+    from a signal after :attr:`PreemptionRules.max_s`, or once it has stood :attr:`PreemptionRules.stall_s` at the
+    stop line with its own link green (the signal then goes back to its controller for the rest of that pass)."""
 
     def __init__(self, rules: PreemptionRules | None = None) -> None:
         self.rules = rules or PreemptionRules()
         self._since: dict[tuple[str, str], float] = {}
+        self._stalled_since: dict[tuple[str, str], float] = {}
+        self._given_up: set[tuple[str, str]] = set()
 
     def update(
         self,
@@ -133,10 +141,42 @@ class Preemptor:
             key = (approach.vehicle_id, approach.signal_id)
             seen.add(key)
             since = self._since.setdefault(key, now_s)
+            if key in self._given_up or self._stalled(key, approach, intersections, current, now_s):
+                continue
             if now_s - since <= rules.max_s:
                 live.append(approach)
         self._since = {key: since for key, since in self._since.items() if key in seen}
+        self._stalled_since = {key: since for key, since in self._stalled_since.items() if key in seen}
+        self._given_up &= seen
         return preemptions(live, intersections, current, rules)
+
+    def _stalled(
+        self,
+        key: tuple[str, str],
+        approach: Approach,
+        intersections: Mapping[str, Intersection],
+        current: Mapping[str, int],
+        now_s: float,
+    ) -> bool:
+        """Whether the vehicle has now stood long enough at the stop line with its link green to give the signal
+        up (and if so, remembers it)."""
+        rules = self.rules
+        phase = current.get(approach.signal_id)
+        phases = intersections[approach.signal_id].phases
+        standing_at_green = (
+            approach.distance_m <= rules.stall_m
+            and approach.speed_ms < 0.1
+            and phase is not None
+            and 0 <= phase < len(phases)
+            and _green_at(phases[phase].state, approach.link_index)
+        )
+        if not standing_at_green:
+            self._stalled_since.pop(key, None)
+            return False
+        if now_s - self._stalled_since.setdefault(key, now_s) < rules.stall_s:
+            return False
+        self._given_up.add(key)
+        return True
 
 
 def _green_at(state: str, link_index: int) -> bool:
