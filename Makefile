@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 WEB_STAMP := web/node_modules/.installed
 
-.PHONY: setup demo serve test lint typecheck unit services browser bench clean
+.PHONY: setup native demo serve test lint typecheck unit services browser bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,12 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(STAMP) $(WEB_STAMP)
+# Signal control's hot path compiled with mypyc (src/tamna/native.py): rebuilt when a source changed, a no-op
+# otherwise; without a C compiler it says so and the pure-Python modules run.
+native: $(STAMP)
+	@TAMNA_NATIVE=0 $(BIN)/python -m tamna.native_build
+
+setup: $(STAMP) $(WEB_STAMP) native
 
 demo: setup
 	$(BIN)/tamna demo
@@ -49,4 +54,5 @@ bench: setup services
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
+	-@test -x $(BIN)/python && TAMNA_NATIVE=0 $(BIN)/python -m tamna.native_build clean
 	rm -rf $(VENV) var .mypy_cache .ruff_cache web/node_modules

@@ -12,6 +12,8 @@ scenario without one it runs its starting point (``STARTING_POINT`` in ``control
 
 The controllers' cost to the simulation speed is measured within each run (the time spent on signal control
 against SUMO's own step in the same episode), since two runs under different controllers move different traffic.
+It runs the hot path compiled by ``make setup`` (``tamna.native``) where built; ``TAMNA_NATIVE=0`` runs the
+pure-Python modules instead, saved as ``signals@interpreted``.
 
 ``--sumo PATH`` runs every episode against that SUMO program through TraCI instead (e.g. 1.9.2, RESCO's
 version); the result is saved as ``signals@sumo-<version>``.
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from tamna import native
 from tamna.signals.evaluation import NETWORK_PROGRAM, EpisodeSettings, RunResult
 from tamna.signals.program import TimingRules
 from tamna.signals.registry import BEST, RECOMMENDED, controllers
@@ -140,6 +143,7 @@ def main() -> None:
     if RECOMMENDED not in names:
         names.append(RECOMMENDED)
     table: dict[str, dict[str, Any]] = {}
+    print(f"signal control: {native.status()}", flush=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tamna-bench-signals-") as folder:
         for scenario in scenarios:
@@ -179,8 +183,9 @@ def main() -> None:
         )
     delays, speeds = delay_table(table, names, scenarios), speed_table(table, names, scenarios)
     print(delays, "\n", speeds, sep="\n")
+    name = f"signals@sumo-{version}" if version else "signals"
     harness.save(
-        f"signals@sumo-{version}" if version else "signals",
+        name if native.active() else f"{name}@interpreted",
         args,
         figures,
         seeds=list(range(args.first_seed, args.first_seed + args.runs)),
@@ -189,6 +194,7 @@ def main() -> None:
         results=table,
         delay_table=delays,
         speed_table=speeds,
+        signal_control=native.status(),
         total_wall_s=round(time.perf_counter() - started, 1),
     )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tamna.signals.controller import Controller, ControlSettings
 from tamna.signals.errors import ControllerFault
-from tamna.signals.model import Decision, Intersection, Observation
+from tamna.signals.model import Decision, Intersection, Observation, Record
 from tamna.signals.safety import EPS_S, MIN_HOLD_S, SignalTimer, Stage
 
 #: bound once: an enum member looked up on its class costs a tenth of a microsecond, many times a step
@@ -26,7 +26,7 @@ ControllerFactory = Callable[[Intersection, ControlSettings], Controller]
 
 
 @dataclass(frozen=True)
-class StateChange:
+class StateChange(Record):
     """A signal whose state changes now."""
 
     signal_id: str

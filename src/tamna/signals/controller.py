@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from tamna.signals.model import Decision, Intersection, Observation
+from tamna.signals.model import Decision, Intersection, Observation, Record
 
 
 @dataclass(frozen=True)
-class ControlSettings:
+class ControlSettings(Record):
     """What every controller of one run is built with."""
 
     #: how often an adaptive controller is asked, at the most (RESCO: 10 s; 5 s on arterial4x4)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 #: Signal-state characters that let traffic go (SUMO's notation: G priority green, g green that yields).
 GREEN = frozenset("Gg")
@@ -17,8 +17,21 @@ GREEN = frozenset("Gg")
 YELLOW = frozenset("yY")
 
 
+class Record:
+    """The base of the frozen records here, pickled as their fields given to the constructor (episodes run in
+    child processes and send their results back). Pickle's own way, refilling the fields of an empty object, needs
+    an instance ``__dict__``; compiled by mypyc (:mod:`tamna.native`) a record has none, and pickle then assigns
+    each field, which a frozen dataclass refuses."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def __reduce__(self) -> tuple[type[Record], tuple[Any, ...]]:
+        return type(self), tuple([getattr(self, name) for name in self.__dataclass_fields__])
+
+
 @dataclass(frozen=True)
-class Movement:
+class Movement(Record):
     """One controlled link of a signal: from an incoming lane to an outgoing lane, at a signal-state index."""
 
     index: int
@@ -29,7 +42,7 @@ class Movement:
 
 
 @dataclass(frozen=True)
-class Phase:
+class Phase(Record):
     """A green phase of the program: which links are green and the bounds on its green time."""
 
     #: position among the intersection's green phases (what a controller chooses)
@@ -50,7 +63,7 @@ class Phase:
 
 
 @dataclass(frozen=True)
-class Intersection:
+class Intersection(Record):
     """A signalised intersection as a controller sees it."""
 
     id: str
@@ -81,7 +94,7 @@ class Intersection:
 
 
 @dataclass(frozen=True)
-class LaneReading:
+class LaneReading(Record):
     """One lane's detector data at the moment of an observation."""
 
     #: vehicles on the lane
@@ -142,7 +155,7 @@ class Observation:
 
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(Record):
     """The phase to show and how long to hold it before the controller is asked again. The safety layer may
     shorten, lengthen or defer it; it never shows anything unsafe because of it."""
 

@@ -8,8 +8,11 @@ crash it rather than raise); SUMO is closed and the process-wide reservation rel
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import multiprocessing.connection
 import time
 from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -123,15 +126,52 @@ def run_episode_isolated(
     seed and plan gave 513 or 507 arrivals on a second load, never on the first; the trips there are routed
     by SUMO's routing device at insertion), so figures that must be reproducible each get their own process.
     """
-    import multiprocessing
-
     context = multiprocessing.get_context("spawn")  # a fork would inherit this process's libsumo state
-    with context.Pool(1) as pool:
-        pending = pool.apply_async(run_episode, (scenario, controller, work_dir, settings))
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_episode_in_child, args=(sender, scenario, controller, work_dir, settings), daemon=True
+    )
+    process.start()
+    sender.close()  # the child holds the only sending end now: its exit closes the pipe
+    try:
+        # an answer, or the process's end without one (a crash inside SUMO), or the time limit
+        multiprocessing.connection.wait([receiver, process.sentinel], timeout_s)
+        if receiver.poll():
+            try:
+                outcome, payload = receiver.recv()
+            except Exception as err:  # what the child sent cannot be rebuilt here
+                raise SignalsError(
+                    f"the episode on {scenario.config} ended, but its result could not be read: {err}"
+                ) from err
+            if outcome == "error":
+                raise payload
+            assert isinstance(payload, RunResult)
+            return payload
+        if process.is_alive():
+            raise SignalsError(f"the episode on {scenario.config} did not end within {timeout_s:g} s")
+        raise SignalsError(
+            f"the episode on {scenario.config} ended without a result (its process exited with {process.exitcode})"
+        )
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+        receiver.close()
+
+
+def _episode_in_child(
+    sender: Connection, scenario: Scenario, controller: str | None, work_dir: Path, settings: EpisodeSettings | None
+) -> None:
+    """:func:`run_episode_isolated`'s child: sends back ``("result", RunResult)`` or ``("error", exception)``."""
+    try:
+        sender.send(("result", run_episode(scenario, controller, work_dir, settings)))
+    except BaseException as err:  # noqa: BLE001 - whatever it is, the parent must hear of it rather than wait
         try:
-            return pending.get(timeout_s)
-        except multiprocessing.TimeoutError:
-            raise SignalsError(f"the episode on {scenario.config} did not end within {timeout_s:g} s") from None
+            sender.send(("error", err))
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled: its message then
+            sender.send(("error", SignalsError(f"{type(err).__name__}: {err}")))
+    finally:
+        sender.close()
 
 
 def _episode_options(settings: EpisodeSettings, tripinfo: Path, end_s: float) -> list[str]:
