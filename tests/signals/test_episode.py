@@ -102,7 +102,7 @@ def test_a_route_error_in_sumo_ends_the_episode_cleanly(resco: Resco, tmp_path: 
     assert "SUMO" in str(caught.value)
 
 
-@pytest.mark.parametrize("name", ["best", "actuated"])
+@pytest.mark.parametrize("name", ["best", "actuated", "webster"])
 def test_reading_figures_in_batches_changes_no_decision(
     name: str, resco: Resco, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -153,3 +153,9 @@ def test_an_episode_past_its_time_limit_ends_its_process(resco: Callable[[str], 
         run_episode_isolated(scenario, "best", tmp_path, settings, timeout_s=0.5)
     assert time.monotonic() - started < 30
     assert multiprocessing.active_children() == []
+
+
+def test_the_hot_path_holds_no_doctest() -> None:
+    # compiled, these modules are left out of doctest collection (src/conftest.py): a doctest there would not run
+    with_doctests = [m for m in native.HOT_PATH if ">>>" in native.source_of(m).read_text(encoding="utf-8")]
+    assert with_doctests == []

@@ -93,8 +93,8 @@ class SumoSignals:
         }
         self._incoming = {i.id: i.incoming_lanes for i in intersections}
         self._incoming_sets = {i.id: frozenset(i.incoming_lanes) for i in intersections}
-        # loop counts at an intersection's previous reading of each lane, for the arrivals in between
-        self._counted: dict[tuple[str, str], int] = {}
+        # per intersection and lane: when its loop was last counted, the arrivals found then, and the count
+        self._counted: dict[tuple[str, str], tuple[float, int, int]] = {}
         # the getter of each lane figure, bound once
         self._getters: dict[str, Callable[[str], Any]] = {
             "vehicles": _getter(sumo, "lane", "getLastStepVehicleNumber"),
@@ -128,29 +128,39 @@ class SumoSignals:
     def read(self, intersection_id: str, lane_id: str, now_s: float) -> LaneReading:
         """One lane's reading at ``now_s``, as ``intersection_id`` sees it: arrivals since it last read this lane."""
         lane = self._lane
-        arrivals, gap = 0, math.inf
         loop_id = self._loops.get(lane_id) if lane_id in self._incoming_sets[intersection_id] else None
-        if loop_id is not None:
-            total = int(self._loop.getIntervalVehicleNumber(loop_id))
-            key = (intersection_id, lane_id)
-            arrivals = max(total - self._counted.get(key, 0), 0)
-            self._counted[key] = total
-            gap = self._gap(loop_id)
         return LaneReading(
             int(lane.getLastStepVehicleNumber(lane_id)),
             int(lane.getLastStepHaltingNumber(lane_id)),
             float(lane.getLastStepOccupancy(lane_id)) * 100.0,
             float(lane.getLastStepMeanSpeed(lane_id)),
-            arrivals,
-            gap,
+            self.arrivals(intersection_id, lane_id, now_s),
+            self._gap(loop_id),
         )
+
+    def arrivals(self, intersection_id: str, lane_id: str, now_s: float) -> int:
+        """Vehicles over the stop-line loop of ``lane_id`` since ``intersection_id`` last counted them before
+        ``now_s`` (asked again at the same instant: the same answer); 0 for a lane without a loop or not its own."""
+        loop_id = self._loops.get(lane_id) if lane_id in self._incoming_sets[intersection_id] else None
+        if loop_id is None:
+            return 0
+        key = (intersection_id, lane_id)
+        counted = self._counted.get(key)
+        if counted is not None and counted[0] == now_s:
+            return counted[1]
+        total = int(self._loop.getIntervalVehicleNumber(loop_id))
+        arrived = max(total - (counted[2] if counted is not None else 0), 0)
+        self._counted[key] = (now_s, arrived, total)
+        return arrived
 
     def column(self, intersection_id: str, name: str, lanes: Sequence[str], now_s: float) -> list[Any] | None:
         """One figure of each of ``lanes`` at ``now_s``, as :meth:`read` would give it to ``intersection_id`` (a
-        lane not its own: the empty reading's), without building the readings; None for ``arrivals`` (counted
-        between two readings)."""
+        lane not its own: the empty reading's), without building the readings; None for a figure it does not
+        know."""
         if name == "gap_s":  # from the stop-line loops of the intersection's incoming lanes
             return self._gaps(intersection_id, lanes)
+        if name == "arrivals":  # from the same loops, counted since the intersection's previous count
+            return [self.arrivals(intersection_id, lane, now_s) for lane in lanes]
         if name not in _COLUMNS:
             return None
         get, known = self._getters[name], self._lanes[intersection_id]

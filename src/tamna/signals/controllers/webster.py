@@ -44,7 +44,8 @@ class Webster(RegisteredController):
         # a lane's loop counts every movement from it: a phase whose lanes are all shared has no demand of its own
         served = Counter(lane for p in intersection.phases for lane in p.lanes)
         self._own_lanes = [tuple(lane for lane in p.lanes if served[lane] == 1) for p in intersection.phases]
-        self._rates: dict[str, float] = dict.fromkeys(intersection.incoming_lanes, 0.0)
+        self._lanes = intersection.incoming_lanes
+        self._rates: dict[str, float] = dict.fromkeys(self._lanes, 0.0)
         # the weights' running total, to unbias the early estimates (all rates start at 0)
         self._weight = 0.0
         self._observed_s = 0.0
@@ -97,8 +98,10 @@ class Webster(RegisteredController):
             return
         # exponential weighting: the last window counts most, older traffic fades
         keep = math.exp(-elapsed / self.window_s)
-        for lane in self._rates:
-            rate = observation.lane(lane).arrivals / elapsed
-            self._rates[lane] = keep * self._rates[lane] + (1.0 - keep) * rate
+        rates = self._rates
+        # the loop counts alone: a whole reading per lane (six figures) at every phase end cost grid4x4 a fifth
+        # of SUMO's step time
+        for lane, arrived in zip(self._lanes, observation.values("arrivals", self._lanes), strict=True):
+            rates[lane] = keep * rates[lane] + (1.0 - keep) * arrived / elapsed
         self._weight = keep * self._weight + (1.0 - keep)
         self._observed_s += elapsed
