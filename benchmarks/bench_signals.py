@@ -154,6 +154,7 @@ def main() -> None:
     version = ".".join(map(str, version_of(args.sumo))) if args.sumo is not None else ""
     on = f" on SUMO {version}" if version else ""
     figures = []
+    interpreted = "" if native.active() else ", interpreted (TAMNA_NATIVE=0)"
     for scenario in scenarios:
         best = table[scenario][RECOMMENDED]["delay_s"]
         known = [v for v in PUBLISHED[scenario].values() if v is not None]
@@ -173,7 +174,7 @@ def main() -> None:
         speed = table[scenario][RECOMMENDED]["sim_per_wall_s"]["mean"]
         figures.append(
             harness.Figure(
-                f"signals {scenario}: time {RECOMMENDED} adds to SUMO's own, same run",
+                f"signals {scenario}: time {RECOMMENDED} adds to SUMO's own, same run{interpreted}",
                 cost["mean"],
                 "%",
                 target=20.0,

@@ -155,7 +155,9 @@ def command_line() -> str:
             argv = argv[1:]
         elif not item.startswith(("--data-dir=", "--out=")):
             kept.append(item)
-    return " ".join([".venv/bin/python", str(Path(sys.argv[0]).resolve().relative_to(REPO)), *kept])
+    # the switch that runs signal control's pure-Python modules instead of the compiled ones (tamna.native)
+    switch = ["TAMNA_NATIVE=0"] if os.environ.get("TAMNA_NATIVE") == "0" else []
+    return " ".join([*switch, ".venv/bin/python", str(Path(sys.argv[0]).resolve().relative_to(REPO)), *kept])
 
 
 def save(name: str, args: argparse.Namespace, figures: list[Figure], **details: Any) -> Path:

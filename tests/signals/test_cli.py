@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tamna import native
 from tamna.cli.main import app
 from tamna.signals.registry import RECOMMENDED
 from tamna.twin import sumo as sumo_access
@@ -31,6 +32,7 @@ def test_evaluate_reports_every_figure_over_seeds_as_json(shared_data: Path) -> 
     assert code == 0, err
     body = json.loads(out)
     assert body["controller"] == RECOMMENDED and body["seeds"] == 2
+    assert body["signal_control"] == native.status()  # which code ran: compiled or interpreted, and why
     assert [run["seed"] for run in body["runs"]] == [1, 2]
     summary = body["summary"]
     for name in ("delay_s", "trip_time_s", "waiting_s", "mean_queue_veh", "arrived", "teleports", "co2_kg"):

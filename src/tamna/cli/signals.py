@@ -72,6 +72,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="print the results as JSON")] = False,
 ) -> None:
     """Run SUMO (libsumo) on the scenario under a controller and report RESCO's average delay and the rest."""
+    from tamna import native
     from tamna.signals.evaluation import FIGURES, NETWORK_PROGRAM, EpisodeSettings, summarise
     from tamna.signals.program import TimingRules
     from tamna.twin.scenario import load_scenario
@@ -127,6 +128,8 @@ def evaluate(
             "scenario": str(loaded.config),
             "controller": runs[0].controller,
             "seeds": seeds,
+            # whether the compiled hot path ran (tamna.native): the speed figures depend on it, nothing else does
+            "signal_control": native.status(),
             "summary": {name: {"mean": s.mean, "sd": s.sd, "n": s.n} for name, s in summary.items()},
             "runs": [run.to_dict() for run in runs],
         }
@@ -139,6 +142,7 @@ def evaluate(
         )
         for name, label in FIGURES.items():
             typer.echo(f"  {label}: {summary[name]}")
+        typer.echo(f"  signal control: {native.status()}")
     _exit_on_violations(runs)
 
 
