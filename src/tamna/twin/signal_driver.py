@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -270,7 +270,10 @@ class SignalDriver:
             if ahead:
                 signal_id, link_index, distance, _state = ahead[0]
                 speed = float(vehicle.getSpeed(vehicle_id))
-                approaches.append(Approach(vehicle_id, signal_id, int(link_index), float(distance), speed))
+                approach = Approach(vehicle_id, signal_id, int(link_index), float(distance), speed)
+                if approach.within(preemptor.rules):  # the queue ahead is read only where it can matter
+                    approach = replace(approach, ahead_links=self._queue_ahead(vehicle_id, signal_id))
+                approaches.append(approach)
         control = self.control
         controlled = {s: self.intersections[s] for s in control.timers}
         current = {s: timer.phase for s, timer in control.timers.items()}
@@ -279,6 +282,22 @@ class SignalDriver:
             control.preempt(signal_id, None, now_s)
         for signal_id, phase in wanted.items():
             control.preempt(signal_id, phase, now_s)
+
+    def _queue_ahead(self, vehicle_id: str, signal_id: str) -> tuple[int, ...]:
+        """The links that the vehicles ahead of ``vehicle_id`` in its lane will use at ``signal_id``, the one
+        nearest the stop line first (what preemption must let go for the emergency vehicle to move)."""
+        vehicle: Any = self._sumo.vehicle
+        lane: Any = self._sumo.lane
+        position = float(vehicle.getLanePosition(vehicle_id))
+        queued = []
+        for other in lane.getLastStepVehicleIDs(vehicle.getLaneID(vehicle_id)):
+            ahead_at = float(vehicle.getLanePosition(other))
+            if other == vehicle_id or ahead_at <= position:
+                continue
+            signals = vehicle.getNextTLS(other)
+            if signals and signals[0][0] == signal_id:
+                queued.append((ahead_at, int(signals[0][1])))
+        return tuple(link for _at, link in sorted(queued, reverse=True))
 
 
 def _stage_of(state: str) -> str:
