@@ -56,7 +56,8 @@ def build(root: Path = SOURCE_ROOT) -> int:
             dist.run_command("build_ext")
         # distutils reports a compiler error as SystemExit; whatever fails, the pure-Python modules still run
         except (Exception, SystemExit) as err:  # noqa: BLE001
-            _say(f"not compiled, the build failed ({err}); the pure-Python modules run\n{notes.getvalue()}")
+            errors = "".join(line + "\n" for line in notes.getvalue().splitlines() if "error:" in line)
+            _say(f"not compiled, the build failed ({err}); the pure-Python modules run\n{errors}")
             return 1
         finally:
             os.chdir(cwd)
