@@ -229,7 +229,7 @@ def _loop(
     monitors = _monitors(checked) if settings.check_safety else {}
     teleports, queue_total, queue_samples = 0, 0, 0
     next_sample = begin
-    control_wall = 0.0
+    control_wall = step_wall = 0.0
     clock = time.perf_counter
     started = clock()
     now = begin
@@ -243,7 +243,9 @@ def _loop(
             queue_total += adapter.queue()
             queue_samples += 1
             next_sample += settings.queue_sample_s
+        before = clock()
         simulation.step()
+        step_wall += clock() - before
         teleports += int(simulation.getStartingTeleportNumber())
         now = float(simulation.getTime())
     wall = time.perf_counter() - started
@@ -262,6 +264,7 @@ def _loop(
         "overrides": dict(control.overrides()),
         "wall_s": wall,
         "control_wall_s": control_wall,
+        "step_wall_s": step_wall,
         "safety_violations": tuple(violations),
         "preemption": settings.preemption,
     }
