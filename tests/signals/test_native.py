@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,6 +153,23 @@ def test_an_episode_past_its_time_limit_ends_its_process(resco: Callable[[str], 
     with pytest.raises(SignalsError, match=r"did not end within 0\.5 s"):
         run_episode_isolated(scenario, "best", tmp_path, settings, timeout_s=0.5)
     assert time.monotonic() - started < 30
+    assert multiprocessing.active_children() == []
+
+
+class _ExitsWhenUnpickled:
+    """Stands in for a scenario; rebuilding it in the episode's child process ends that process with status 3."""
+
+    def __reduce__(self) -> tuple[Callable[[int], object], tuple[int]]:
+        return os._exit, (3,)
+
+
+def test_an_episode_whose_process_ends_before_answering_is_an_error(tmp_path: Path) -> None:
+    # the child exits while unpacking its arguments, before any episode: the parent must say so, not hang
+    # or fail on an empty read
+    scenario: Any = _ExitsWhenUnpickled()
+    scenario.config = tmp_path / "x.sumocfg"
+    with pytest.raises(SignalsError, match=r"exited with 3 before running it"):
+        run_episode_isolated(scenario, "best", tmp_path, EpisodeSettings(), timeout_s=60)
     assert multiprocessing.active_children() == []
 
 

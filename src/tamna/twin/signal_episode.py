@@ -139,6 +139,12 @@ def run_episode_isolated(
         if receiver.poll():
             try:
                 outcome, payload = receiver.recv()
+            except EOFError:  # the pipe closed without an answer: the child ended before sending one
+                process.join(timeout=5)
+                raise SignalsError(
+                    f"the episode on {scenario.config} ended without a result "
+                    f"(its process exited with {process.exitcode} before running it)"
+                ) from None
             except Exception as err:  # what the child sent cannot be rebuilt here
                 raise SignalsError(
                     f"the episode on {scenario.config} ended, but its result could not be read: {err}"
