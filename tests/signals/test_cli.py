@@ -40,6 +40,9 @@ def test_evaluate_reports_every_figure_over_seeds_as_json(shared_data: Path) -> 
     assert summary["delay_s"]["mean"] > 0 and summary["co2_kg"]["mean"] > 0
     assert summary["teleports"]["mean"] == 0  # teleporting is off, as in RESCO
     assert all(run["safety_violations"] == [] for run in body["runs"])
+    # which shipped parameters `best` ran: those learned on cologne1 in the installed SUMO
+    (used,) = {tuple(run["parameters"]) for run in body["runs"]}
+    assert len(used) == 1 and used[0].startswith("tuned-pressure-cologne1-"), used
 
 
 def test_evaluate_prints_a_readable_summary(shared_data: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tamna.cli.main import app
+from tamna.signals import artifacts
 from tamna.signals.artifacts import bundled_artifacts, cached_artifact, load_artifact, write_artifact
 from tamna.signals.controller import ControlSettings
 from tamna.signals.controllers.gap_pressure import GapPressure
@@ -163,6 +164,35 @@ def test_train_then_evaluate_with_the_artifact(shared_data: Path, tmp_path: Path
         "--artifact", str(tmp_path / "absent"),
     ])  # fmt: skip
     assert missing.exit_code != 0 and "no such artifact" in missing.stderr
+
+
+def test_shipped_parameters_drive_only_runs_in_the_sumo_release_they_were_learned_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tls = synthetic_intersection(4)
+    learned = {"1.28.0": {"gap_s": 1.1, "rest_s": 4.0}, "1.9.2": {"gap_s": 2.9, "rest_s": 5.5}}
+    for version, params in learned.items():
+        write_artifact(
+            tmp_path, controller="tuned-pressure", scenario=f"in {version}", fingerprint="0", intersections=[tls],
+            params=params, training={"sumo": version},
+        )  # fmt: skip
+    monkeypatch.setattr(artifacts, "BUNDLED", tmp_path)
+    monkeypatch.setattr(artifacts, "installed_sumo_version", lambda: "1.28.0")
+    bundled_artifacts.cache_clear()
+    try:
+        assert [a.manifest["scenario"] for a in bundled_artifacts("tuned-pressure")] == ["in 1.28.0"]
+        assert [a.manifest["scenario"] for a in bundled_artifacts("tuned-pressure", "1.9.1")] == ["in 1.9.2"]
+        assert bundled_artifacts("tuned-pressure", "1.10.0") == ()
+        for version, params in learned.items():
+            tuned = TunedPressure(tls, ControlSettings(sumo_version=None if version == "1.28.0" else version))
+            assert {k: tuned.params[k] for k in params} == params, version
+            assert tuned.source.startswith("tuned-pressure-in-"), tuned.source
+        # a release nothing was learned in: the starting point, not another release's parameters
+        assert TunedPressure(tls, ControlSettings(sumo_version="1.10.0")).params == STARTING_POINT
+        with pytest.raises(ArtifactError, match=r"'1\.x' is not a SUMO version"):
+            bundled_artifacts("tuned-pressure", "1.x")
+    finally:
+        bundled_artifacts.cache_clear()
 
 
 def test_the_shipped_artifacts_load_and_tune_what_the_search_tunes() -> None:

@@ -143,6 +143,8 @@ def evaluate(
         for name, label in FIGURES.items():
             typer.echo(f"  {label}: {summary[name]}")
         typer.echo(f"  signal control: {native.status()}")
+        if first.parameters:
+            typer.echo(f"  parameters from: {', '.join(first.parameters)}")
     _exit_on_violations(runs)
 
 

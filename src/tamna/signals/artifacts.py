@@ -8,12 +8,16 @@ creation time, Tamna version, the parameters, the training record (episodes, see
 of ``params.json``. A missing, truncated or edited file is refused with :class:`ArtifactError`.
 
 An intersection's parameters are used only where its fingerprint (its id, phases and movements, as read from the
-network) matches: an artifact trained on one network never silently drives another.
+network) matches: an artifact trained on one network never silently drives another. A shipped artifact drives only
+runs in the SUMO release it was trained in (``training.sumo``, major and minor version): the release alone moves
+every figure (cologne1 under its own plan loses 43 s per vehicle in 1.28, 57 s in 1.9.2), and on cologne3 the
+parameters learned in 1.28 lock every reported seed in 1.9.2 (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,6 +76,11 @@ class ControllerArtifact:
     @property
     def created(self) -> datetime:
         return ensure_utc(datetime.fromisoformat(str(self.manifest["created"])))
+
+    @property
+    def trained_in(self) -> str:
+        """The SUMO version it was trained in ("1.28.0"); the installed one where the manifest does not say."""
+        return str(self.manifest.get("training", {}).get("sumo") or installed_sumo_version())
 
     def params_for(self, intersection: Intersection) -> Mapping[str, float] | None:
         """The parameters learned for ``intersection``; None when the artifact does not know it (another
@@ -150,16 +159,35 @@ def cached_artifact(folder: Path, controller: str) -> ControllerArtifact:
 
 
 @cache
-def bundled_artifacts(controller: str) -> tuple[ControllerArtifact, ...]:
-    """The artifacts shipped with Tamna for ``controller``."""
+def bundled_artifacts(controller: str, sumo_version: str | None = None) -> tuple[ControllerArtifact, ...]:
+    """The artifacts shipped with Tamna for ``controller``, trained in the SUMO release ``sumo_version`` ("1.9.2";
+    None: the installed one), major and minor version alike."""
     if not BUNDLED.is_dir():
         return ()
+    wanted = release(sumo_version or installed_sumo_version())
     found = []
     for manifest in sorted(BUNDLED.glob(f"*/{MANIFEST}")):
         artifact = load_artifact(manifest.parent)
-        if artifact.controller == controller:
+        if artifact.controller == controller and release(artifact.trained_in) == wanted:
             found.append(artifact)
     return tuple(found)
+
+
+@cache
+def installed_sumo_version() -> str:
+    """The version of the SUMO installed with Tamna (the ``eclipse-sumo`` package: "1.28.0")."""
+    try:
+        return importlib.metadata.version("eclipse-sumo")
+    except importlib.metadata.PackageNotFoundError as err:
+        raise ArtifactError("the eclipse-sumo package is not installed (pip install 'eclipse-sumo==1.28.*')") from err
+
+
+def release(version: str) -> tuple[int, ...]:
+    """A SUMO version's release: its major and minor numbers ("1.9.2" → (1, 9))."""
+    try:
+        return tuple(int(part) for part in version.split(".")[:2])
+    except ValueError as err:
+        raise ArtifactError(f"{version!r} is not a SUMO version (write it as 1.28.0)") from err
 
 
 def _numbers(data: Mapping[str, Any]) -> dict[str, float]:

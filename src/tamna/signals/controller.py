@@ -24,6 +24,9 @@ class ControlSettings(Record):
     params: Mapping[str, float] = field(default_factory=dict)
     #: a trained controller's artifact folder
     artifact: Path | None = None
+    #: the SUMO release the run simulates in ("1.9.2"); None: the installed one. A trained controller takes the
+    #: shipped parameters learned in that release (:func:`tamna.signals.artifacts.bundled_artifacts`)
+    sumo_version: str | None = None
 
     def param(self, name: str, default: float) -> float:
         """A parameter, or ``default`` when the run does not set it."""

@@ -85,6 +85,8 @@ class RunResult:
     preemption: bool = False
     #: the inserted emergency vehicles' trips (``trips`` then covers the other vehicles only)
     emergency: Sequence[VehicleTrip] = ()
+    #: where a trained controller took its parameters: artifact folder names, or "starting point"
+    parameters: Sequence[str] = ()
 
     @property
     def sim_per_wall_s(self) -> float:
@@ -107,6 +109,7 @@ class RunResult:
         data["control_cost_pct"] = round(self.control_cost_pct, 1)
         data["safety_violations"] = list(self.safety_violations)
         data["emergency"] = [asdict(trip) for trip in self.emergency]
+        data["parameters"] = list(self.parameters)
         return data
 
 

@@ -201,7 +201,13 @@ def _loop(
 ) -> dict[str, Any]:
     simulation: Any = sumo.simulation
     begin = float(simulation.getTime())
-    control_settings = ControlSettings(settings.decision_step_s, dict(settings.params), artifact=settings.artifact)
+    control_settings = ControlSettings(
+        settings.decision_step_s,
+        dict(settings.params),
+        artifact=settings.artifact,
+        # another SUMO than the installed one: the parameters learned in that release
+        sumo_version=".".join(map(str, sumo.version)) if isinstance(sumo, TraciSumo) else None,
+    )
     preemption = PreemptionRules() if settings.preemption else None
     driver = SignalDriver(
         sumo,
@@ -256,6 +262,8 @@ def _loop(
         now = float(simulation.getTime())
     wall = time.perf_counter() - started
     violations = [v for m in monitors.values() for v in m.finish(now)]
+    # a trained controller says where its parameters came from (TunedPressure.source)
+    sources = {str(getattr(c, "source", "")) for c in control.controllers.values()} - {""}
     return {
         "scenario": scenario.name,
         "controller": name,
@@ -273,6 +281,7 @@ def _loop(
         "step_wall_s": step_wall,
         "safety_violations": tuple(violations),
         "preemption": settings.preemption,
+        "parameters": tuple(sorted(sources)),
     }
 
 

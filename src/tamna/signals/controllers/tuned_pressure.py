@@ -9,7 +9,8 @@ hundreds of episodes and were unstable on cologne3.
 
 Parameters come from, in order: the artifact given (``ControlSettings.artifact``, ``--artifact DIR``: it must
 know this intersection, by id and fingerprint), else the artifacts shipped with Tamna (``signals/trained/``)
-where one knows the intersection, else :data:`STARTING_POINT`; ``ControlSettings.params`` override any of them.
+where one knows the intersection and was trained in the run's SUMO release, else :data:`STARTING_POINT`;
+``ControlSettings.params`` override any of them.
 """
 
 from __future__ import annotations
@@ -60,7 +61,12 @@ class TunedPressure(GapPressure):
     def __init__(self, intersection: Intersection, settings: ControlSettings) -> None:
         learned, self.source = self._learned(intersection, settings)
         params = {**STARTING_POINT, **learned, **settings.params}
-        super().__init__(intersection, ControlSettings(settings.decision_step_s, params, artifact=settings.artifact))
+        super().__init__(
+            intersection,
+            ControlSettings(
+                settings.decision_step_s, params, artifact=settings.artifact, sumo_version=settings.sumo_version
+            ),
+        )
         self.params = params
 
     @classmethod
@@ -74,7 +80,7 @@ class TunedPressure(GapPressure):
                     f"for signal {intersection.id} as this network defines it"
                 )
             return dict(found), str(settings.artifact)
-        for artifact in bundled_artifacts(cls.name):
+        for artifact in bundled_artifacts(cls.name, settings.sumo_version):
             found = artifact.params_for(intersection)
             if found is not None:
                 return dict(found), str(artifact.folder.name)
