@@ -166,7 +166,7 @@ def test_train_then_evaluate_with_the_artifact(shared_data: Path, tmp_path: Path
     assert missing.exit_code != 0 and "no such artifact" in missing.stderr
 
 
-def test_shipped_parameters_drive_only_runs_in_the_sumo_release_they_were_learned_in(
+def test_a_run_takes_the_shipped_parameters_learned_in_its_own_sumo_release(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tls = synthetic_intersection(4)
@@ -180,15 +180,22 @@ def test_shipped_parameters_drive_only_runs_in_the_sumo_release_they_were_learne
     monkeypatch.setattr(artifacts, "installed_sumo_version", lambda: "1.28.0")
     bundled_artifacts.cache_clear()
     try:
-        assert [a.manifest["scenario"] for a in bundled_artifacts("tuned-pressure")] == ["in 1.28.0"]
-        assert [a.manifest["scenario"] for a in bundled_artifacts("tuned-pressure", "1.9.1")] == ["in 1.9.2"]
-        assert bundled_artifacts("tuned-pressure", "1.10.0") == ()
+
+        def order(version: str | None) -> list[str]:
+            return [a.manifest["scenario"] for a in bundled_artifacts("tuned-pressure", version)]
+
+        assert order(None) == order("1.28.1") == ["in 1.28.0", "in 1.9.2"]
+        assert order("1.9.1") == ["in 1.9.2", "in 1.28.0"]  # the same release, whatever the patch level
+        assert order("1.10.0") == ["in 1.28.0", "in 1.9.2"]  # none of its own: the installed release's first
         for version, params in learned.items():
             tuned = TunedPressure(tls, ControlSettings(sumo_version=None if version == "1.28.0" else version))
             assert {k: tuned.params[k] for k in params} == params, version
             assert tuned.source.startswith("tuned-pressure-in-"), tuned.source
-        # a release nothing was learned in: the starting point, not another release's parameters
-        assert TunedPressure(tls, ControlSettings(sumo_version="1.10.0")).params == STARTING_POINT
+        # a release nothing was learned in: the installed release's parameters
+        other = TunedPressure(tls, ControlSettings(sumo_version="1.10.0"))
+        assert {k: other.params[k] for k in learned["1.28.0"]} == learned["1.28.0"]
+        # another controller's artifacts are never taken
+        assert bundled_artifacts("max-pressure") == ()
         with pytest.raises(ArtifactError, match=r"'1\.x' is not a SUMO version"):
             bundled_artifacts("tuned-pressure", "1.x")
     finally:

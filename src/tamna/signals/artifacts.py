@@ -8,10 +8,11 @@ creation time, Tamna version, the parameters, the training record (episodes, see
 of ``params.json``. A missing, truncated or edited file is refused with :class:`ArtifactError`.
 
 An intersection's parameters are used only where its fingerprint (its id, phases and movements, as read from the
-network) matches: an artifact trained on one network never silently drives another. A shipped artifact drives only
-runs in the SUMO release it was trained in (``training.sumo``, major and minor version): the release alone moves
-every figure (cologne1 under its own plan loses 43 s per vehicle in 1.28, 57 s in 1.9.2), and on cologne3 the
-parameters learned in 1.28 lock every reported seed in 1.9.2 (docs/benchmarks.md).
+network) matches: an artifact trained on one network never silently drives another. Where shipped artifacts of
+one network were trained in several SUMO releases (``training.sumo``, major and minor version), a run takes the
+one of its own release: the release alone moves every figure (cologne1 under its own plan loses 43 s per vehicle
+in 1.28, 57 s in 1.9.2), and on cologne3 the parameters learned in 1.28 lock every reported seed in 1.9.2
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -160,17 +161,20 @@ def cached_artifact(folder: Path, controller: str) -> ControllerArtifact:
 
 @cache
 def bundled_artifacts(controller: str, sumo_version: str | None = None) -> tuple[ControllerArtifact, ...]:
-    """The artifacts shipped with Tamna for ``controller``, trained in the SUMO release ``sumo_version`` ("1.9.2";
-    None: the installed one), major and minor version alike."""
+    """The artifacts shipped with Tamna for ``controller``, those trained in the SUMO release ``sumo_version``
+    ("1.9.2"; None: the installed one) first, then those trained in the installed release, then the rest: a
+    network trained in the run's release takes those parameters, one trained only in another release takes its."""
     if not BUNDLED.is_dir():
         return ()
-    wanted = release(sumo_version or installed_sumo_version())
+    installed = release(installed_sumo_version())
+    wanted = release(sumo_version) if sumo_version is not None else installed
     found = []
     for manifest in sorted(BUNDLED.glob(f"*/{MANIFEST}")):
         artifact = load_artifact(manifest.parent)
-        if artifact.controller == controller and release(artifact.trained_in) == wanted:
+        if artifact.controller == controller:
             found.append(artifact)
-    return tuple(found)
+    # sorted() keeps the folders' order within each group
+    return tuple(sorted(found, key=lambda a: (release(a.trained_in) != wanted, release(a.trained_in) != installed)))
 
 
 @cache
