@@ -3,6 +3,9 @@ figures published on it) runs the same controllers and metrics as the installed 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from tamna.signals.errors import SignalsError
 from tamna.signals.evaluation import EpisodeSettings
 from tamna.signals.program import TimingRules
 from tamna.twin import sumo as sumo_access
+from tamna.twin import sumo_traci
 from tamna.twin.scenario import Scenario
 from tamna.twin.signal_episode import run_episode, run_episode_isolated
 from tamna.twin.sumo_traci import TraciSumo, version_of
@@ -59,3 +63,32 @@ def test_a_missing_or_foreign_program_is_a_clear_error(resco: Resco, tmp_path: P
     foreign.chmod(0o755)
     with pytest.raises(SignalsError, match="not a SUMO program"):
         run_episode(scenario, "best", tmp_path / "b", EpisodeSettings(sumo_binary=foreign))
+
+
+def test_a_program_that_dies_mid_run_is_a_clear_error(
+    resco: Resco, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the installed SUMO, killed 300 simulated seconds in (as SUMO 1.9.2 crashes on cologne3 seed 15): an error
+    # that says what happened and where, and no SUMO left behind
+    scenario = resco("cologne1")
+    run = tmp_path / "run"  # in SUMO's command line (its outputs go there): how its process is found
+
+    def sumo_processes() -> list[int]:
+        found = subprocess.run(["pgrep", "-f", str(run)], capture_output=True, text=True, check=False)
+        return [int(pid) for pid in found.stdout.split()]
+
+    stepped = sumo_traci._Simulation.step
+
+    def step_then_kill(simulation: sumo_traci._Simulation) -> None:
+        stepped(simulation)
+        if simulation.reached_s == scenario.begin_s + 300:
+            for pid in sumo_processes():
+                os.kill(pid, signal.SIGKILL)
+
+    monkeypatch.setattr(sumo_traci._Simulation, "step", step_then_kill)
+    settings = EpisodeSettings(rules=TimingRules(yellow_s=3), sumo_binary=sumo_access.binary("sumo"))
+    with pytest.raises(
+        SignalsError, match=r"SUMO 1\.28\.\d+ \(.*\) stopped after 25500 s of the simulation without an error"
+    ):
+        run_episode(scenario, "best", run, settings)
+    assert sumo_processes() == []

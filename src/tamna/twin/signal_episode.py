@@ -80,7 +80,8 @@ def run_episode(
         except SignalsError:
             raise
         except Exception as err:  # SUMO's own failures while running
-            message = sumo_access.error_message(error_log, err)
+            gone = sumo.failure(err) if isinstance(sumo, TraciSumo) else None  # the program itself went away
+            message = sumo_access.error_message(error_log, TwinError(gone) if gone else err)
             raise SignalsError(f"SUMO failed running {scenario.config}: {message}") from err
     pending: list[float] = []
     if not getattr(sumo, "writes_undeparted", True):  # an older SUMO: the vehicles it never inserted, counted

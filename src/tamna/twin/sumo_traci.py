@@ -57,12 +57,25 @@ class _Simulation:
 
     def __init__(self, traci: Any) -> None:
         self._traci = traci
+        # where the simulation stands, counted rather than asked (a question per step costs a round trip)
+        self._begin_s = self._step_s = 0.0
+        self._steps = -1
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._traci.simulation, name)
 
     def step(self) -> None:
+        if self._steps < 0:
+            self._begin_s = float(self._traci.simulation.getTime())
+            self._step_s = float(self._traci.simulation.getDeltaT())
+            self._steps = 0
         self._traci.simulationStep()
+        self._steps += 1
+
+    @property
+    def reached_s(self) -> float | None:
+        """The simulated time of the last step done (None: none yet)."""
+        return self._begin_s + self._steps * self._step_s if self._steps >= 0 else None
 
     def isLoaded(self) -> bool:  # noqa: N802 - libsumo's name
         return bool(self._traci.isLoaded())
@@ -93,6 +106,17 @@ class TraciSumo(ModuleType):
 
     def close(self) -> None:
         self._traci.close()
+
+    def failure(self, err: BaseException) -> str | None:
+        """What ``err`` means when it is the program going away mid-run (SUMO 1.9.2 segfaults on some states
+        of cologne3), with where it was; None for any other error. TraCI itself only says "Connection closed
+        by SUMO." from whichever call came next."""
+        if not isinstance(err, self._traci.exceptions.FatalTraCIError):
+            return None
+        reached = self.simulation.reached_s
+        where = f"after {reached:g} s of the simulation" if reached is not None else "before its first step"
+        program = f"SUMO {'.'.join(map(str, self.version))} ({self.binary})"
+        return f"{program} stopped {where} without an error in its log: it crashed or was killed ({err})"
 
     def supported(self, args: list[str]) -> list[str]:
         """``args`` without the options this version is not given (see :data:`_FROM_VERSION`)."""
