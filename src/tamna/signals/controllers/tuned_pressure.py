@@ -9,8 +9,8 @@ hundreds of episodes and were unstable on cologne3.
 
 Parameters come from, in order: the artifact given (``ControlSettings.artifact``, ``--artifact DIR``: it must
 know this intersection, by id and fingerprint), else the artifacts shipped with Tamna (``signals/trained/``)
-where one knows the intersection and was trained in the run's SUMO release, else :data:`STARTING_POINT`;
-``ControlSettings.params`` override any of them.
+where one knows the intersection (one trained in the run's SUMO release first, then the installed release's),
+else :data:`STARTING_POINT`; ``ControlSettings.params`` override any of them.
 """
 
 from __future__ import annotations
