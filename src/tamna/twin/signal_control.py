@@ -3,8 +3,10 @@ programs (through libsumo, so any scenario works, never one written down here), 
 lanes and stop-line loops, and signal states shown.
 
 Detectors: the lane figures (vehicles, queue, occupancy, mean speed) come from SUMO's lanes directly, a lane-area
-detector over the whole lane, as RESCO and sumo-rl read them; arrivals and gaps come from induction loops a few
-metres before each stop line (``twin.detectors.stopline_loops``), placed automatically in every scenario.
+detector over the whole lane, as RESCO and sumo-rl read them; an incoming lane too short to hold a queue has its
+vehicles and queue read together with the lanes behind it, up to 50 m before the stop line
+(:mod:`tamna.twin.approaches`). Arrivals and gaps come from induction loops a few metres before each stop line
+(``twin.detectors.stopline_loops``), placed automatically in every scenario.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, cast
 from tamna.signals.control import StateChange
 from tamna.signals.model import NO_READING, Intersection, LaneReading, Observation
 from tamna.signals.program import ProgramPhase, TimingRules, build_intersection, is_pedestrian_lane
+from tamna.twin.approaches import read_lanes_behind
 
 #: SUMO's "time since detection" for a loop that has never seen a vehicle is the time since the start;
 #: anything above this is "no vehicle recently"
@@ -25,6 +28,8 @@ _NEVER_S = 1e9
 _COVERED_PCT = 99.9
 #: the :class:`LaneReading` figures that come from the lane alone (not the loops)
 _COLUMNS = frozenset({"vehicles", "queue", "occupancy_pct", "mean_speed_ms"})
+#: the figures of a short approach lane that count the lanes behind it too (:mod:`tamna.twin.approaches`)
+_COUNTS = ("vehicles", "queue")
 
 
 def read_intersections(sumo: ModuleType, rules: TimingRules) -> tuple[list[Intersection], int]:
@@ -102,8 +107,18 @@ class SumoSignals:
             "occupancy_pct": _getter(sumo, "lane", "getLastStepOccupancy"),
             "mean_speed_ms": _getter(sumo, "lane", "getLastStepMeanSpeed"),
         }
-        #: the figures used as SUMO gives them (no conversion), for the shortest path in :meth:`_Readings.column`
-        self.plain_getters = {name: get for name, get in self._getters.items() if name != "occupancy_pct"}
+        # per intersection, its short incoming lanes and the lanes behind each that its detectors also see
+        self._behind = {i.id: read_lanes_behind(sumo, i.incoming_lanes) for i in intersections}
+        #: per intersection, the figures as it reads them, SUMO's own getters where no lane reaches further back
+        #: (every lane of grid4x4 and arterial4x4: no cost there), for the shortest path in
+        #: :meth:`_Readings.column`; no occupancy (a fraction in SUMO, a percentage here)
+        self.plain_getters: dict[str, dict[str, Callable[[str], Any]]] = {}
+        for intersection in intersections:
+            behind = self._behind[intersection.id]
+            getters = {name: get for name, get in self._getters.items() if name != "occupancy_pct"}
+            for name in _COUNTS if behind else ():
+                getters[name] = _counting_behind(getters[name], behind)
+            self.plain_getters[intersection.id] = getters
         #: SUMO's occupancy getter (a fraction; readings give it in per cent)
         self.occupancy_getter = self._getters["occupancy_pct"]
         self._since = _getter(sumo, "inductionloop", "getTimeSinceDetection")
@@ -129,9 +144,10 @@ class SumoSignals:
         """One lane's reading at ``now_s``, as ``intersection_id`` sees it: arrivals since it last read this lane."""
         lane = self._lane
         loop_id = self._loops.get(lane_id) if lane_id in self._incoming_sets[intersection_id] else None
+        getters = self.plain_getters[intersection_id]
         return LaneReading(
-            int(lane.getLastStepVehicleNumber(lane_id)),
-            int(lane.getLastStepHaltingNumber(lane_id)),
+            int(getters["vehicles"](lane_id)),
+            int(getters["queue"](lane_id)),
             float(lane.getLastStepOccupancy(lane_id)) * 100.0,
             float(lane.getLastStepMeanSpeed(lane_id)),
             self.arrivals(intersection_id, lane_id, now_s),
@@ -163,7 +179,8 @@ class SumoSignals:
             return [self.arrivals(intersection_id, lane, now_s) for lane in lanes]
         if name not in _COLUMNS:
             return None
-        get, known = self._getters[name], self._lanes[intersection_id]
+        known = self._lanes[intersection_id]
+        get = self.plain_getters[intersection_id].get(name) or self._getters[name]
         scale = 100.0 if name == "occupancy_pct" else None  # SUMO gives occupancy as a fraction
         if known.issuperset(lanes):  # the usual case, in the fewest Python steps: these run every decision
             return list(map(get, lanes)) if scale is None else [value * scale for value in map(get, lanes)]
@@ -201,7 +218,12 @@ class SumoSignals:
         by_edge: dict[str, list[str]] = {}
         for lane in lanes:
             by_edge.setdefault(str(self._lane_edge(lane)), []).append(lane)
-        whole = tuple(edge for edge, found in by_edge.items() if int(self._edge_lanes(edge)) == len(found))
+        behind = self._behind[intersection_id]  # a road's own figure leaves out the lanes behind a short lane
+        whole = tuple(
+            edge
+            for edge, found in by_edge.items()
+            if int(self._edge_lanes(edge)) == len(found) and not any(lane in behind for lane in found)
+        )
         rest = tuple(lane for edge, found in by_edge.items() if edge not in whole for lane in found)
         return whole, rest
 
@@ -249,7 +271,7 @@ class _Readings(dict[str, LaneReading]):
     """An intersection's lanes, each read from SUMO on first access (a dict, so that a reading already taken
     costs a plain lookup)."""
 
-    __slots__ = ("_intersection", "_lanes", "_now_s", "_source")
+    __slots__ = ("_getters", "_intersection", "_lanes", "_now_s", "_source")
 
     def __init__(self, source: SumoSignals, intersection_id: str, lanes: frozenset[str], now_s: float) -> None:
         super().__init__()
@@ -257,6 +279,7 @@ class _Readings(dict[str, LaneReading]):
         self._intersection = intersection_id
         self._lanes = lanes
         self._now_s = now_s
+        self._getters = source.plain_getters[intersection_id]
 
     def __missing__(self, lane_id: str) -> LaneReading:
         if lane_id not in self._lanes:
@@ -267,7 +290,7 @@ class _Readings(dict[str, LaneReading]):
     def column(self, name: str, lanes: Sequence[str]) -> list[Any]:
         """One figure of each of ``lanes`` (see :meth:`Observation.values`), read from SUMO without building a
         reading per lane."""
-        get = self._source.plain_getters.get(name)
+        get = self._getters.get(name)
         if get is not None and self._lanes.issuperset(lanes):  # the usual case, in the fewest steps
             return list(map(get, lanes))
         if name == "occupancy_pct" and self._lanes.issuperset(lanes):  # the spill-back guard's, as often
@@ -289,3 +312,13 @@ class _Readings(dict[str, LaneReading]):
 
     def __contains__(self, lane_id: object) -> bool:
         return lane_id in self._lanes
+
+
+def _counting_behind(get: Callable[[str], Any], behind: Mapping[str, tuple[str, ...]]) -> Callable[[str], Any]:
+    """``get`` (a count: vehicles, queue) of a lane, with the lanes behind it added where it has any."""
+
+    def count(lane_id: str) -> Any:
+        extra = behind.get(lane_id)
+        return get(lane_id) + sum(map(get, extra)) if extra else get(lane_id)
+
+    return count
