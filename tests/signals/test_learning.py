@@ -166,6 +166,29 @@ def test_train_then_evaluate_with_the_artifact(shared_data: Path, tmp_path: Path
     assert missing.exit_code != 0 and "no such artifact" in missing.stderr
 
 
+@pytest.mark.data
+def test_training_goes_on_from_an_artifact_of_the_same_network(shared_data: Path, tmp_path: Path) -> None:
+    config = shared_data / "sumo" / "cologne1" / "cologne1.sumocfg"
+    shipped = {a.manifest["scenario"]: a for a in bundled_artifacts(TunedPressure.name)}
+    runner = CliRunner()
+    # a budget for the start's episode only: the search returns where it started, the shipped parameters
+    done = runner.invoke(app, [
+        "signals", "train", "--scenario", str(config), "--out", str(tmp_path), "--minutes", "0.01", "--seeds", "1",
+        "--yellow", "3", "--from", str(shipped["cologne1"].folder),
+    ])  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    folder = Path(done.stdout.strip().splitlines()[-1].removeprefix("artifact: "))
+    trained = load_artifact(folder)
+    assert dict(trained.default) == dict(shipped["cologne1"].default) != {**STARTING_POINT}
+    assert trained.manifest["training"]["started_from"] == shipped["cologne1"].folder.name
+    # parameters learned on another network are refused before any episode runs
+    foreign = runner.invoke(app, [
+        "signals", "train", "--scenario", str(config), "--out", str(tmp_path), "--minutes", "0.01",
+        "--from", str(shipped["cologne8"].folder),
+    ])  # fmt: skip
+    assert foreign.exit_code != 0 and "trained on 'cologne8'" in foreign.stderr
+
+
 def test_a_run_takes_the_shipped_parameters_learned_in_its_own_sumo_release(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

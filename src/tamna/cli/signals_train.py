@@ -24,6 +24,9 @@ def train(
     sumo: Annotated[
         Path | None, typer.Option("--sumo", help="train against this SUMO program through TraCI (another version)")
     ] = None,
+    start_from: Annotated[
+        Path | None, typer.Option("--from", help="start the search from this artifact's parameters (same network)")
+    ] = None,
 ) -> None:
     """Search the controller's parameters in SUMO episodes (RESCO's delay) within the budget; write the artifact."""
     from tamna.signals.evaluation import EpisodeSettings
@@ -55,6 +58,7 @@ def train(
             settings=settings,
             report=report,
             workers=workers,
+            start_from=start_from,
         )
     except TamnaError as err:
         fail(str(err))

@@ -13,9 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tamna.signals.artifacts import scenario_fingerprint, write_artifact
+from tamna.signals.artifacts import load_artifact, scenario_fingerprint, write_artifact
 from tamna.signals.controllers.tuned_pressure import SEARCH_SPACE, STARTING_POINT, TunedPressure
-from tamna.signals.errors import SignalsError
+from tamna.signals.errors import ArtifactError, SignalsError
 from tamna.signals.evaluation import EpisodeSettings
 from tamna.signals.learning import Trial, cross_entropy_search
 from tamna.signals.model import Intersection
@@ -46,10 +46,13 @@ def train_controller(
     settings: EpisodeSettings | None = None,
     report: Callable[[Trial], None] | None = None,
     workers: int = 1,
+    start_from: Path | None = None,
 ) -> Path:
     """Search ``controller``'s parameters on ``scenario`` for ``minutes`` (wall clock) and write the artifact
     under ``out``; returns its folder. Each candidate's cost is its mean delay over ``seeds``; ``workers``
-    episodes run side by side (one process each: at most one per core)."""
+    episodes run side by side (one process each: at most one per core). The search starts from the controller's
+    starting point, or from the parameters of the artifact ``start_from`` (one trained on this network: to go on
+    from it when something it was trained under changed, such as what the detectors see)."""
     name = resolve(controller)
     if name not in TRAINABLE:
         raise SignalsError(f"controller {name!r} has nothing to train; trainable: {', '.join(TRAINABLE)}")
@@ -62,6 +65,8 @@ def train_controller(
     runs_as, space, start = TRAINABLE[name]
     base = settings or EpisodeSettings()
     intersections = scenario_intersections(scenario, base.rules)
+    if start_from is not None:
+        start = {**start, **_learned(start_from, name, intersections)}
     with tempfile.TemporaryDirectory(prefix="tamna-train-") as work:
         episodes = iter(range(1_000_000))  # next() on it is atomic: each worker gets its own folder
 
@@ -88,6 +93,7 @@ def train_controller(
         "yellow_s": base.rules.yellow_s,
         "sumo": ".".join(map(str, version_of(base.sumo_binary or sumo_access.binary("sumo")))),
         "all_red_s": base.rules.all_red_s,
+        "started_from": start_from.name if start_from is not None else "starting point",
         "trials": [{"params": t.params, "delay_s": round(t.cost, 3)} for t in result.trials],
     }
     files = [scenario.net_file, *scenario.route_files]
@@ -99,6 +105,20 @@ def train_controller(
         intersections=intersections,
         params={**start, **result.best},
         training=training,
+    )
+
+
+def _learned(folder: Path, controller: str, intersections: Sequence[Intersection]) -> dict[str, float]:
+    """The parameters the artifact in ``folder`` holds for these intersections (an error where it knows none
+    of them: another network, or a changed program)."""
+    artifact = load_artifact(folder, controller=controller)
+    for intersection in intersections:
+        found = artifact.params_for(intersection)
+        if found is not None:
+            return dict(found)
+    raise ArtifactError(
+        f"{folder}: trained on {artifact.manifest.get('scenario')!r}, it has no parameters for any signal of this "
+        "network as it defines them"
     )
 
 
