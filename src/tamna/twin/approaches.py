@@ -56,10 +56,11 @@ def lanes_behind(
 
 
 def read_lanes_behind(
-    sumo: ModuleType, lanes: Iterable[str], reach_m: float = APPROACH_REACH_M
-) -> dict[str, tuple[str, ...]]:
-    """:func:`lanes_behind` for ``lanes`` of the simulation loaded in ``sumo`` (libsumo or TraCI): its lanes'
-    links, less those a signal controls, read once."""
+    sumo: ModuleType, lanes_of: Mapping[str, Sequence[str]], reach_m: float = APPROACH_REACH_M
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """:func:`lanes_behind` for each group of lanes in ``lanes_of`` (a signal's incoming lanes, by signal) in the
+    simulation loaded in ``sumo`` (libsumo or TraCI): its lanes' links, less those a signal controls, read once
+    for all the groups."""
     lane: Any = sumo.lane
     trafficlight: Any = sumo.trafficlight
     signalled = {
@@ -83,4 +84,4 @@ def read_lanes_behind(
             lengths[lane_id] = float(lane.getLength(lane_id))
         return lengths[lane_id]
 
-    return lanes_behind(lanes, length_m, feeders, reach_m)
+    return {key: lanes_behind(lanes, length_m, feeders, reach_m) for key, lanes in lanes_of.items()}

@@ -108,7 +108,7 @@ class SumoSignals:
             "mean_speed_ms": _getter(sumo, "lane", "getLastStepMeanSpeed"),
         }
         # per intersection, its short incoming lanes and the lanes behind each that its detectors also see
-        self._behind = {i.id: read_lanes_behind(sumo, i.incoming_lanes) for i in intersections}
+        self._behind = read_lanes_behind(sumo, {i.id: i.incoming_lanes for i in intersections})
         #: per intersection, the figures as it reads them, SUMO's own getters where no lane reaches further back
         #: (every lane of grid4x4 and arterial4x4: no cost there), for the shortest path in
         #: :meth:`_Readings.column`; no occupancy (a fraction in SUMO, a percentage here)
