@@ -8,6 +8,7 @@ import random
 import pytest
 
 from tamna.signals.controller import ControlSettings
+from tamna.signals.controllers.demand import PhaseDemand
 from tamna.signals.controllers.gap_pressure import GapPressure
 from tamna.signals.model import Intersection, LaneReading, Observation
 
@@ -83,3 +84,35 @@ def test_approaching_vehicles_call_a_red_phase_before_they_stop() -> None:
 def test_weights_out_of_range_are_refused(params: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(params))):
         GapPressure(synthetic_intersection(2), ControlSettings(params=params))
+
+
+class _NotingLanes(dict[str, LaneReading]):
+    """Readings answered a figure at a time (as the SUMO adapter answers them), noting each figure asked."""
+
+    def __init__(self, readings: dict[str, LaneReading]) -> None:
+        super().__init__(readings)
+        self.asked: list[tuple[str, str]] = []
+
+    def column(self, name: str, lanes: list[str]) -> list[float]:
+        self.asked.extend((name, lane) for lane in lanes)
+        return [getattr(self[lane], name) for lane in lanes]
+
+
+def test_the_queue_of_an_empty_lane_is_not_asked() -> None:
+    # each figure asked is a call into SUMO: a lane with no vehicle on it has no queue, and is not asked for one
+    tls = synthetic_intersection(4)
+    demand = PhaseDemand(tls, approach_weight=0.2, downstream_weight=0.0)
+    busy, standing = demand.incoming_lanes[1], demand.incoming_lanes[3]
+    readings = {lane: LaneReading() for lane in (*tls.incoming_lanes, *tls.outgoing_lanes)}
+    readings[busy] = LaneReading(vehicles=3, queue=2)
+    readings[standing] = LaneReading(vehicles=1, queue=1)
+    lanes = _NotingLanes(readings)
+    levels = demand.levels(Observation(0.0, 0, 10.0, lanes))
+    expected = [0.0] * len(demand.incoming_lanes)
+    expected[1], expected[3] = 0.8 * 2 + 0.2 * 3, 1.0
+    assert levels == pytest.approx(expected)
+    assert [lane for name, lane in lanes.asked if name == "queue"] == [busy, standing]
+    lanes.asked.clear()
+    lanes[busy] = lanes[standing] = LaneReading()
+    assert demand.levels(Observation(1.0, 0, 11.0, lanes)) == [0.0] * len(demand.incoming_lanes)
+    assert not [lane for name, lane in lanes.asked if name == "queue"]

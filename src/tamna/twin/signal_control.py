@@ -134,11 +134,18 @@ class SumoSignals:
         self._road_split: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # each intersection's stop-line loops by incoming lane, and the loops of each lane list asked for gaps
         self._loop_of = {i.id: {lane: loops[lane] for lane in i.incoming_lanes if lane in loops} for i in intersections}
-        self._gap_loops: dict[tuple[str, tuple[str, ...]], tuple[str | None, ...]] = {}
+        # (the loops, and whether every lane has one)
+        self._gap_loops: dict[tuple[str, tuple[str, ...]], tuple[tuple[str | None, ...], bool]] = {}
+        # each intersection's readings, emptied for each observation (building a new one for every decision cost
+        # a twentieth of grid4x4's control time)
+        self._readings = {i.id: _Readings(self, i.id, self._lanes[i.id], 0.0) for i in intersections}
 
     def observe(self, intersection: Intersection, now_s: float, phase: int, green_s: float) -> Observation:
-        """The detector data of ``intersection`` now (each lane read when the controller first asks for it)."""
-        return Observation(now_s, phase, green_s, _Readings(self, intersection.id, self._lanes[intersection.id], now_s))
+        """The detector data of ``intersection`` now (each lane read when the controller first asks for it). The
+        readings are those of the latest observation of the intersection: an earlier one is not to be kept."""
+        readings = self._readings[intersection.id]
+        readings.renew(now_s)
+        return Observation(now_s, phase, green_s, readings)
 
     def read(self, intersection_id: str, lane_id: str, now_s: float) -> LaneReading:
         """One lane's reading at ``now_s``, as ``intersection_id`` sees it: arrivals since it last read this lane."""
@@ -230,15 +237,24 @@ class SumoSignals:
     def _gaps(self, intersection_id: str, lanes: Sequence[str]) -> list[float]:
         """:meth:`_gap` of the loop on each of ``lanes`` (a lane not entering ``intersection_id``: none)."""
         key = (intersection_id, tuple(lanes))
-        loop_ids = self._gap_loops.get(key)
-        if loop_ids is None:
+        found = self._gap_loops.get(key)
+        if found is None:
             loop_of = self._loop_of[intersection_id]
-            loop_ids = self._gap_loops[key] = tuple(loop_of.get(lane) for lane in lanes)
-        if loop_ids and None not in loop_ids:
-            # in one pass over the compiled getter when no loop has a vehicle on it or has never seen one (the
-            # usual case: the gap is asked every second of a green)
-            gaps: list[float] = list(map(self._since, cast("tuple[str, ...]", loop_ids)))
-            if 0.0 not in gaps and max(gaps) < _NEVER_S:
+            loop_ids = tuple(loop_of.get(lane) for lane in lanes)
+            found = self._gap_loops[key] = (loop_ids, bool(loop_ids) and None not in loop_ids)
+        loop_ids, every_lane = found
+        if every_lane:
+            # one reading a loop when none has a vehicle on it or has never seen one (the usual case: the gap is
+            # asked every second of a green); written as a loop over floats, which compiles to plain comparisons
+            since = self._since
+            gaps: list[float] = []
+            usual = True
+            for loop_id in cast("tuple[str, ...]", loop_ids):
+                gap = float(since(loop_id))
+                if gap == 0.0 or gap >= _NEVER_S:
+                    usual = False
+                gaps.append(gap)
+            if usual:
                 return gaps
         return [self._gap(loop_id) for loop_id in loop_ids]
 
@@ -280,6 +296,11 @@ class _Readings(dict[str, LaneReading]):
         self._lanes = lanes
         self._now_s = now_s
         self._getters = source.plain_getters[intersection_id]
+
+    def renew(self, now_s: float) -> None:
+        """Forget the readings taken: the next ones are read at ``now_s``."""
+        self.clear()
+        self._now_s = now_s
 
     def __missing__(self, lane_id: str) -> LaneReading:
         if lane_id not in self._lanes:
