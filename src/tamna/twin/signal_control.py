@@ -128,7 +128,7 @@ class SumoSignals:
         self._loop_occupancy = _getter(sumo, "inductionloop", "getLastStepOccupancy")
         # the figures SUMO also sums per road (edge), and which roads a list of lanes makes up (None: not whole
         # roads)
-        self._edge_getters = {
+        self._edge_getters: dict[str, Callable[[str], int]] = {
             "vehicles": _getter(sumo, "edge", "getLastStepVehicleNumber"),
             "queue": _getter(sumo, "edge", "getLastStepHaltingNumber"),
         }
@@ -214,8 +214,8 @@ class SumoSignals:
             edges, rest = (), tuple(lanes)
         total = 0.0
         if get is not None:
-            for edge in edges:  # a loop rather than sum(map()): compiled, it adds plain doubles
-                total += float(get(edge))
+            for edge in edges:  # a loop of counts rather than sum(map()): compiled, no Python call but SUMO's
+                total += get(edge)
         if rest:
             found = self.column(intersection_id, name, rest, now_s)
             if found is None:
