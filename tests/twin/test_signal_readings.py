@@ -51,7 +51,7 @@ def test_road_totals_equal_the_lanes_however_the_lanes_come(grid: ModuleType) ->
             seen_queue = seen_queue or expected > 0
             # the controller's own tuple (remembered by identity), a new tuple each time, a list, part of a road
             assert signals.total(intersection.id, "queue", lanes, now) == expected
-            assert signals.total(intersection.id, "queue", tuple(list(lanes)), now) == expected
+            assert signals.total(intersection.id, "queue", (*lanes,), now) == expected
             assert signals.total(intersection.id, "queue", list(lanes), now) == expected
             assert signals.total(intersection.id, "queue", lanes[1:], now) == halting(sumo, lanes[1:])
     assert seen_queue, "no vehicle stood on any approach: the totals compared nothing"
