@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from tamna.signals.program import TimingRules
-from tamna.twin import sumo as sumo_access
 from tamna.twin.approaches import lanes_behind
 from tamna.twin.scenario import Scenario
 from tamna.twin.signal_control import SumoSignals, read_intersections
-from tamna.twin.signal_episode import load_refused
+from tests.sumo_fixtures import loaded
 
 Resco = Callable[[str], Scenario]
 
@@ -43,12 +42,7 @@ def test_the_reach_decides_how_far_back() -> None:
 def test_cologne3s_short_approaches_are_read_with_the_queue_behind_them(resco: Resco, tmp_path: Path) -> None:
     # the cluster signal's approach 200818108#0 is 9.7 m long; its queue stands on 31864804 behind a priority
     # junction. Under the network's own plan, the observation must count that queue, and other lanes as they are
-    scenario = resco("cologne3")
-    sumo = sumo_access.libsumo()
-    error_log = tmp_path / sumo_access.ERROR_LOG
-    error_log.write_text("", encoding="utf-8")
-    args = sumo_access.command_line(scenario.config, list(scenario.additional_files), error_log)
-    with sumo_access.started(sumo, args, error_log, "approach test", refused=load_refused(scenario)):
+    with loaded(resco("cologne3"), tmp_path, "approach test") as sumo:
         intersections, _ = read_intersections(sumo, TimingRules())
         signals = SumoSignals(sumo, intersections, {})
         cluster = next(i for i in intersections if i.id.startswith("GS_cluster"))

@@ -11,10 +11,9 @@ import pytest
 
 from tamna.signals.program import TimingRules
 from tamna.twin import signal_control
-from tamna.twin import sumo as sumo_access
 from tamna.twin.scenario import Scenario
 from tamna.twin.signal_control import SumoSignals, read_intersections
-from tamna.twin.signal_episode import load_refused
+from tests.sumo_fixtures import loaded
 
 Resco = Callable[[str], Scenario]
 
@@ -22,12 +21,7 @@ Resco = Callable[[str], Scenario]
 @pytest.fixture
 def grid(resco: Resco, tmp_path: Path) -> Iterator[ModuleType]:
     """grid4x4 in libsumo, five minutes in (vehicles on most approaches)."""
-    scenario = resco("grid4x4")
-    sumo = sumo_access.libsumo()
-    error_log = tmp_path / sumo_access.ERROR_LOG
-    error_log.write_text("", encoding="utf-8")
-    args = sumo_access.command_line(scenario.config, list(scenario.additional_files), error_log)
-    with sumo_access.started(sumo, args, error_log, "readings test", refused=load_refused(scenario)):
+    with loaded(resco("grid4x4"), tmp_path, "readings test") as sumo:
         for _ in range(300):
             sumo.simulationStep()
         yield sumo
