@@ -46,6 +46,7 @@ HOT_PATH: tuple[str, ...] = (
     "tamna.signals.controllers.fixed_time",
     "tamna.signals.controllers.webster",
     "tamna.twin.signal_control",
+    "tamna.twin.junction_box",
 )
 #: mypyc's shared library of the group (all modules in one, so calls between them are C calls)
 GROUP = "tamna._native"

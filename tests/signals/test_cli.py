@@ -73,6 +73,13 @@ def test_missing_scenario_is_a_clear_error(tmp_path: Path) -> None:
     assert code == 2 and "no such file" in err
 
 
+@pytest.mark.parametrize("value", ["-1", "inf", "nan"])
+def test_a_box_wait_that_is_no_duration_is_refused(shared_data: Path, value: str) -> None:
+    config = shared_data / "sumo" / "cologne1" / "cologne1.sumocfg"
+    code, _, err = tamna("signals", "evaluate", "--scenario", config, "--box-wait", value)
+    assert code == 2 and f"--box-wait {float(value):g}" in err
+
+
 def test_bad_param_is_refused(shared_data: Path) -> None:
     config = shared_data / "sumo" / "cologne1" / "cologne1.sumocfg"
     code, _, err = tamna("signals", "evaluate", "--scenario", config, "--param", "gap_s")

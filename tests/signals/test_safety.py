@@ -114,3 +114,63 @@ def test_a_switch_that_only_adds_greens_needs_no_clearance() -> None:
     timer.request(Decision(2, 10.0), 40.0)  # phase 2 takes greens away: yellow as always
     assert timer.stage is Stage.YELLOW and timer.state() == "yyr"
     assert monitor.finish(40.0) == []
+
+
+class Box:
+    """A junction box that stays occupied for the first ``busy`` looks, recording what it was asked."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy = busy
+        self.asked: list[tuple[int, int]] = []
+
+    def __call__(self, current: int, target: int) -> bool:
+        self.asked.append((current, target))
+        return len(self.asked) <= self.busy
+
+
+def switched_with_box(box: Box, wait_max_s: float) -> tuple[SignalTimer, list[tuple[float, str]]]:
+    """Phase 0 to phase 1 at 10 s (yellow 3 s, all-red 1 s), stepped second by second to 40 s."""
+    tls = synthetic_intersection(2)
+    timer = SignalTimer(tls, 0.0, box_occupied=box, box_wait_max_s=wait_max_s)
+    timer.request(Decision(0, 10.0), 0.0)
+    shown = []
+    for second in range(40):
+        now = float(second)
+        timer.advance(now)
+        if timer.due(now):
+            timer.request(Decision(1 if now >= 10.0 else 0, 10.0), now)
+        shown.append((now, timer.state()))
+    return timer, shown
+
+
+def test_a_new_green_waits_in_all_red_while_its_box_is_occupied() -> None:
+    box = Box(busy=3)
+    timer, shown = switched_with_box(box, wait_max_s=10.0)
+    states = dict(shown)
+    # yellow 10-12, the all-red from 13 held three more seconds, then phase 1 at 17 instead of 14
+    assert [states[t] for t in (12.0, 13.0, 16.0, 17.0)] == ["yyrr", "rrrr", "rrrr", "rrGG"]
+    assert box.asked == [(0, 1)] * 4  # asked from the end of the all-red, once a second, until clear
+    assert timer.overrides["box_clearance"] == 3
+    assert timer.green_since_s == 17.0  # the minimum green counts from the green shown, not the one planned
+    monitor = ClearanceMonitor(timer.intersection)
+    for time_s, state in shown:
+        monitor.observe(time_s, state)
+    assert monitor.finish(40.0) == []
+
+
+def test_the_wait_for_an_occupied_box_is_bounded() -> None:
+    box = Box(busy=1_000)  # a vehicle that never leaves (its exit full): the junction must not stay red
+    timer, shown = switched_with_box(box, wait_max_s=5.0)
+    states = dict(shown)
+    assert (states[18.0], states[19.0]) == ("rrrr", "rrGG")  # all-red 14 s + 5 s at most
+    assert timer.overrides["box_clearance"] == 5
+    # the next switch waits afresh: the bound is per clearance, not spent once
+    timer.request(Decision(0, 10.0), 30.0)
+    for second in range(30, 45):
+        timer.advance(float(second))
+    assert timer.overrides["box_clearance"] == 10 and timer.phase == 0
+
+
+def test_no_box_to_watch_no_wait() -> None:
+    timer, shown = switched_with_box(Box(busy=1_000), wait_max_s=0.0)
+    assert dict(shown)[14.0] == "rrGG" and timer.overrides["box_clearance"] == 0

@@ -42,6 +42,13 @@ def evaluate(
     decision_step: Annotated[float, typer.Option(help="seconds between adaptive decisions (RESCO: 10)")] = 10.0,
     yellow: Annotated[float | None, typer.Option(help="yellow, s (default: the program's own; RESCO: 3)")] = None,
     all_red: Annotated[float | None, typer.Option(help="all-red, s (default: the program's own)")] = None,
+    box_wait: Annotated[
+        float,
+        typer.Option(
+            help="the longest a new green waits, in all-red, for vehicles still crossing its junction box, s "
+            "(ADR 9); 0: never waits"
+        ),
+    ] = 10.0,
     until: Annotated[float | None, typer.Option(help="end the episode at this scenario time, s")] = None,
     param: Annotated[list[str] | None, typer.Option(help="a controller parameter NAME=VALUE (repeatable)")] = None,
     check_safety: Annotated[bool, typer.Option(help="check every step's signal states against the rules")] = False,
@@ -88,7 +95,9 @@ def evaluate(
         fail(f"--signals {signals!r}: name at least one traffic light")
     if signal_ids is not None and controller == NETWORK_PROGRAM:
         fail("--signals puts a subset under a Tamna controller; network-program runs every signal on its own plan")
-    rules = TimingRules(yellow_s=yellow, all_red_s=all_red)
+    if not 0 <= box_wait < float("inf"):
+        fail(f"--box-wait {box_wait:g}: give seconds, 0 or more")
+    rules = TimingRules(yellow_s=yellow, all_red_s=all_red, box_wait_max_s=box_wait)
     chosen = None if controller == NETWORK_PROGRAM else controller
     plans = [
         EpisodeSettings(

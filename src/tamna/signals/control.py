@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tamna.signals.controller import Controller, ControlSettings
 from tamna.signals.errors import ControllerFault
 from tamna.signals.model import Decision, Intersection, Observation, Record
-from tamna.signals.safety import EPS_S, MIN_HOLD_S, SignalTimer, Stage
+from tamna.signals.safety import EPS_S, MIN_HOLD_S, BoxOccupied, SignalTimer, Stage
 
 #: bound once: an enum member looked up on its class costs a tenth of a microsecond, many times a step
 _GREEN = Stage.GREEN
@@ -47,6 +47,10 @@ class SignalControl:
       a green already past its maximum is moved on at that moment (max-out);
     - an emergency **preemption** (:meth:`preempt`): the phase serving the emergency vehicle is reached and kept
       within the phase's maximum green (see :mod:`tamna.signals.preemption`). It takes precedence over a hold.
+
+    ``boxes`` watch the junction boxes where the caller can see them (SUMO's internal lanes in the twin): a new
+    green then waits, up to ``box_wait_max_s``, for the vehicles the last green left in its way
+    (:class:`SignalTimer`).
     """
 
     def __init__(
@@ -57,8 +61,12 @@ class SignalControl:
         *,
         now_s: float,
         name: str = "",
+        boxes: Mapping[str, BoxOccupied] | None = None,
+        box_wait_max_s: float = 0.0,
     ) -> None:
         self.intersections = tuple(intersections)
+        self._boxes = dict(boxes or {})
+        self._box_wait_max_s = box_wait_max_s
         self.settings = settings
         self._by_id = {i.id: i for i in self.intersections}
         self.timers: dict[str, SignalTimer] = {}
@@ -86,7 +94,13 @@ class SignalControl:
         the clearance under way, runs on); a new one starts green in ``phase`` now."""
         intersection = self._by_id[signal_id]
         if signal_id not in self.timers:
-            self.timers[signal_id] = SignalTimer(intersection, now_s, phase=phase)
+            self.timers[signal_id] = SignalTimer(
+                intersection,
+                now_s,
+                phase=phase,
+                box_occupied=self._boxes.get(signal_id),
+                box_wait_max_s=self._box_wait_max_s,
+            )
             self._shown.pop(signal_id, None)
         self.controllers[signal_id] = factory(intersection, self.settings)
         self.names[signal_id] = name

@@ -60,6 +60,9 @@ class TimingRules:
     pedestrian_speed_ms: float = 1.2
     #: a yellow when the program has no yellow phase to read it from
     default_yellow_s: float = 3.0
+    #: the longest a new green waits, in all-red, for its junction box to clear where the box can be watched
+    #: (ADR 9); 0: never waits
+    box_wait_max_s: float = 10.0
 
 
 def is_pedestrian_lane(lane: str) -> bool:

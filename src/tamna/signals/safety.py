@@ -4,6 +4,9 @@
 phase's, raised for pedestrians to walk plus crossing time) and at most its maximum, and puts a yellow and an
 all-red of the intersection's clearance times between two greens, whatever the controller asks: a switch asked
 too early is deferred to the end of the minimum green, a hold past the maximum becomes a switch to the next phase.
+Where the signal's junction box can be watched (:data:`BoxOccupied`), the all-red is also extended, a second at a
+time and up to a bound, while a vehicle released by the green that ended still crawls or stands on a path the new
+green crosses: a green given into an occupied box is how cologne3's cluster junction locked for good (ADR 9).
 
 :class:`ClearanceMonitor` checks the other way round, from the states a signal actually showed (as SUMO reports
 them), so that tests can prove the rules on every simulated step without trusting the timer.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -24,6 +28,12 @@ from tamna.signals.model import GREEN, YELLOW, Decision, Intersection
 EPS_S = 1e-6
 #: The shortest hold a decision can ask: a controller that answers 0 would be asked again in the same instant.
 MIN_HOLD_S = 1.0
+#: How often an all-red held for an occupied box looks at the box again.
+BOX_RECHECK_S = 1.0
+
+#: ``occupied(current, target)``: whether the junction box holds a vehicle, released by the green of phase
+#: ``current``, that the green of phase ``target`` would send traffic across (phase indices of the intersection).
+BoxOccupied = Callable[[int, int], bool]
 
 
 class Stage(StrEnum):
@@ -76,15 +86,21 @@ class SignalTimer:
     #: an operator's hold: the green may run past its maximum (their explicit choice; minimum green, yellow and
     #: all-red still apply to every switch)
     waive_max_green: bool = False
+    #: the junction box, where it can be watched: a new green waits while it is occupied (see the module's
+    #: docstring), at most ``box_wait_max_s`` past the all-red
+    box_occupied: BoxOccupied | None = None
+    box_wait_max_s: float = 0.0
     _target: int = field(init=False, default=0)
     _target_hold_s: float = field(init=False, default=0.0)
     _stage_ends_s: float = field(init=False, default=math.inf)
+    _box_waited_s: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
         if not 0 <= self.phase < len(self.intersection.phases):
             raise ControllerFault(f"signal {self.intersection.id} has no phase {self.phase}")
         self.green_since_s = self.stage_since_s = self.now_s
         self.next_decision_s = self.now_s
+        self._box_waited_s = 0.0
 
     # ---- reading --------------------------------------------------------------------------------------
     def state(self) -> str:
@@ -115,16 +131,35 @@ class SignalTimer:
         """Move through yellow and all-red as their times run out."""
         self.now_s = now_s
         while self.stage is not _GREEN and now_s >= self._stage_ends_s - EPS_S:
-            self.stage_since_s = self._stage_ends_s
             if self.stage is _YELLOW:
+                self.stage_since_s = self._stage_ends_s
                 self.stage = _ALL_RED
                 self._stage_ends_s += self.intersection.all_red_s
             else:
+                if self._box_blocks(now_s):
+                    break  # the all-red goes on (from when it began)
+                self.stage_since_s = self._stage_ends_s
                 self.stage = _GREEN
                 self.phase = self._target
                 self.green_since_s = self._stage_ends_s
                 self.next_decision_s = self.green_since_s + self._target_hold_s
                 self._stage_ends_s = math.inf
+
+    def _box_blocks(self, now_s: float) -> bool:
+        """At the end of an all-red: whether the new green waits another second for its box to clear (and if
+        so, the all-red is extended). The wait is bounded: a vehicle that cannot leave the box (its exit full)
+        must not hold the junction red for ever."""
+        check = self.box_occupied
+        if check is None or self._box_waited_s >= self.box_wait_max_s - EPS_S:
+            self._box_waited_s = 0.0
+            return False
+        if not check(self.phase, self._target):
+            self._box_waited_s = 0.0
+            return False
+        self._box_waited_s += BOX_RECHECK_S
+        self.overrides["box_clearance"] += 1
+        self._stage_ends_s = max(self._stage_ends_s, now_s) + BOX_RECHECK_S
+        return True
 
     def request(self, decision: Decision, now_s: float) -> None:
         """Apply a controller's decision as far as the rules allow."""

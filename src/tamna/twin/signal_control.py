@@ -62,7 +62,7 @@ def read_intersections(sumo: ModuleType, rules: TimingRules) -> tuple[list[Inter
     return found, len(signal_ids)
 
 
-def _getter(sumo: ModuleType, domain: str, name: str) -> Callable[[str], Any]:
+def sumo_getter(sumo: ModuleType, domain: str, name: str) -> Callable[[str], Any]:
     """libsumo's compiled function for ``domain.name`` where it has one, else the domain's method.
 
     libsumo's Python classes are thin wrappers over its SWIG module (``lane.getLastStepHaltingNumber(x)`` only
@@ -105,10 +105,10 @@ class SumoSignals:
         self._counted: dict[tuple[str, str], tuple[float, int, int]] = {}
         # the getter of each lane figure, bound once
         self._getters: dict[str, Callable[[str], Any]] = {
-            "vehicles": _getter(sumo, "lane", "getLastStepVehicleNumber"),
-            "queue": _getter(sumo, "lane", "getLastStepHaltingNumber"),
-            "occupancy_pct": _getter(sumo, "lane", "getLastStepOccupancy"),
-            "mean_speed_ms": _getter(sumo, "lane", "getLastStepMeanSpeed"),
+            "vehicles": sumo_getter(sumo, "lane", "getLastStepVehicleNumber"),
+            "queue": sumo_getter(sumo, "lane", "getLastStepHaltingNumber"),
+            "occupancy_pct": sumo_getter(sumo, "lane", "getLastStepOccupancy"),
+            "mean_speed_ms": sumo_getter(sumo, "lane", "getLastStepMeanSpeed"),
         }
         # per intersection, its short incoming lanes and the lanes behind each that its detectors also see
         self._behind = read_lanes_behind(sumo, {i.id: i.incoming_lanes for i in intersections})
@@ -124,16 +124,16 @@ class SumoSignals:
             self.plain_getters[intersection.id] = getters
         #: SUMO's occupancy getter (a fraction; readings give it in per cent)
         self.occupancy_getter = self._getters["occupancy_pct"]
-        self._since = _getter(sumo, "inductionloop", "getTimeSinceDetection")
-        self._loop_occupancy = _getter(sumo, "inductionloop", "getLastStepOccupancy")
+        self._since = sumo_getter(sumo, "inductionloop", "getTimeSinceDetection")
+        self._loop_occupancy = sumo_getter(sumo, "inductionloop", "getLastStepOccupancy")
         # the figures SUMO also sums per road (edge), and which roads a list of lanes makes up (None: not whole
         # roads)
         self._edge_getters: dict[str, Callable[[str], int]] = {
-            "vehicles": _getter(sumo, "edge", "getLastStepVehicleNumber"),
-            "queue": _getter(sumo, "edge", "getLastStepHaltingNumber"),
+            "vehicles": sumo_getter(sumo, "edge", "getLastStepVehicleNumber"),
+            "queue": sumo_getter(sumo, "edge", "getLastStepHaltingNumber"),
         }
-        self._lane_edge = _getter(sumo, "lane", "getEdgeID")
-        self._edge_lanes = _getter(sumo, "edge", "getLaneNumber")
+        self._lane_edge = sumo_getter(sumo, "lane", "getEdgeID")
+        self._edge_lanes = sumo_getter(sumo, "edge", "getLaneNumber")
         self._road_split: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # the same, per intersection, by the identity of the tuple asked (see :meth:`_roads_of`)
         self._split_by_id: dict[str, dict[int, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]] = {

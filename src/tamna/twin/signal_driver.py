@@ -34,6 +34,7 @@ from tamna.signals.safety import Stage
 from tamna.twin.detectors import stopline_loops, write_loops
 from tamna.twin.errors import TwinInputError, TwinNotFoundError
 from tamna.twin.geo import Projection
+from tamna.twin.junction_box import junction_boxes
 from tamna.twin.netfile import NetInfo
 from tamna.twin.signal_control import SumoSignals, read_intersections
 
@@ -88,7 +89,14 @@ class SignalDriver:
         intersections, self.signals = read_intersections(sumo, rules or TimingRules())
         self.intersections = {i.id: i for i in intersections}
         self.adapter = SumoSignals(sumo, intersections, loops)
-        self.control = SignalControl(intersections, None, settings or ControlSettings(), now_s=now_s)
+        self.control = SignalControl(
+            intersections,
+            None,
+            settings or ControlSettings(),
+            now_s=now_s,
+            boxes=junction_boxes(sumo, intersections),
+            box_wait_max_s=(rules or TimingRules()).box_wait_max_s,
+        )
         self.preemptor = Preemptor(preemption) if preemption is not None else None
         self._programs = {signal_id: self._program(signal_id) for signal_id in self.intersections}
         self._positions = _positions(sumo, projection) if projection is not None else {}
