@@ -4,16 +4,17 @@ before left inside the junction (ADR 9).
 A vehicle past the stop line finishes its crossing whatever the signal shows. One that is still inside when the
 cross street gets green, crawling or standing (a permissive left turn waiting for a gap, a through vehicle waiting
 behind one), meets the new green's vehicles in the box. In SUMO, with teleporting off, two such vehicles can each
-wait for the other for good: on cologne3's cluster junction that locked the whole network in one run of fifteen
-under every responsive controller Tamna has (docs/benchmarks.md). The safety layer therefore holds the all-red
-while :class:`JunctionBox` reports such a vehicle (:class:`tamna.signals.safety.SignalTimer`).
+wait for the other for good: on cologne3's cluster junction that locked the whole network in 7 of 240 runs under
+`best`, and now and then under every responsive controller Tamna has (docs/benchmarks.md). The safety layer
+therefore holds the all-red while :class:`JunctionBox` reports such a vehicle
+(:class:`tamna.signals.safety.SignalTimer`).
 
 Which internal lanes conflict with which is SUMO's own junction model (``lane.getInternalFoes``), read for the
 loaded network, never written per scenario. Only vehicles on links that are not green in the new phase count: a
 link green on both sides of the switch keeps flowing under SUMO's right-of-way rules, as during any green. A
 vehicle moving faster than :data:`CRAWL_MS` clears the conflict in well under a second and is not waited for
-(waiting for every vehicle in the box cost 1–2 s of delay per vehicle on cologne1 and cologne3, for no fewer
-locks).
+(waiting for every vehicle in the box cost cologne1 1.4–2.0 s of delay per vehicle on seeds 2–4 and prevented no
+lock that the threshold leaves).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from tamna.twin.signal_control import sumo_getter
 #: a lane whose vehicles move slower than this on average holds one that is still in the conflict area when the
 #: new green's first vehicles arrive (3 m/s: chosen among 2, 3 and 5 on cologne1 and cologne3, ADR 9)
 CRAWL_MS = 3.0
-#: SUMO splits a turn at each internal junction it passes inside the box; no real junction has more
+#: how many internal lanes a link's path is followed through (SUMO splits a turn at each internal junction inside
+#: the box: two or three pieces in practice); a bound, so that a malformed network cannot loop
 _MAX_PIECES = 8
 
 
