@@ -14,9 +14,9 @@ from tamna.signals.errors import NoSignalsError, SignalsError, UnknownController
 from tamna.signals.evaluation import EpisodeSettings
 from tamna.signals.program import TimingRules
 from tamna.signals.registry import controllers
+from tamna.twin import signal_control
 from tamna.twin.errors import TwinError
 from tamna.twin.scenario import Scenario, load_scenario
-from tamna.twin.signal_control import _Readings
 from tamna.twin.signal_episode import run_episode, run_episode_isolated
 
 from .plain_rules import plain_gap_pressure
@@ -108,14 +108,14 @@ def test_a_route_error_in_sumo_ends_the_episode_cleanly(resco: Resco, tmp_path: 
 def test_reading_figures_in_batches_changes_no_decision(
     name: str, network: str, resco: Resco, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # controllers read one figure of many lanes at once (Observation.values, .total: answered from SUMO's lane and
-    # road figures); without those paths every figure comes from a whole reading per lane, and every decision
-    # must come out the same (on cologne3 too, whose short approaches are read with the lanes behind them)
+    # controllers read one figure of many lanes at once (Observation.values, .total, .presence: answered from
+    # SUMO's lane and road figures); without those paths every figure comes from a whole reading per lane, and
+    # every decision must come out the same (on cologne3 too, whose short approaches are read with the lanes
+    # behind them)
     scenario = resco(network)
     settings = EpisodeSettings(until_s=scenario.begin_s + 900, rules=RESCO_RULES, emissions=False)
     batched = run_episode(scenario, name, tmp_path / "batched", settings)
-    monkeypatch.delattr(_Readings, "column")
-    monkeypatch.delattr(_Readings, "total")
+    monkeypatch.setattr(signal_control, "BATCHED", False)
     whole = run_episode(scenario, name, tmp_path / "whole", settings)
     assert (batched.decisions, batched.overrides, batched.trips) == (whole.decisions, whole.overrides, whole.trips)
 
@@ -131,7 +131,7 @@ def test_gap_pressures_shortcuts_change_no_decision_in_sumo(
     settings = EpisodeSettings(until_s=900, rules=RESCO_RULES, emissions=False, params=params)
     shortcut = run_episode(scenario, "gap-pressure", tmp_path / "shortcut", settings)
     monkeypatch.setattr(GapPressure, "decide", plain_gap_pressure)
-    monkeypatch.delattr(_Readings, "total")
+    monkeypatch.setattr(signal_control, "BATCHED", False)
     plain = run_episode(scenario, "gap-pressure", tmp_path / "plain", settings)
     assert (shortcut.decisions, shortcut.trips, shortcut.overrides) == (plain.decisions, plain.trips, plain.overrides)
     # the run reports what signal control cost beside SUMO's own step

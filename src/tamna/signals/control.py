@@ -9,11 +9,10 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from tamna.signals.controller import Controller, ControlSettings
 from tamna.signals.errors import ControllerFault
-from tamna.signals.model import Decision, Intersection, Observation, Record
+from tamna.signals.model import Decision, Intersection, Observation
 from tamna.signals.safety import EPS_S, MIN_HOLD_S, BoxOccupied, SignalTimer, Stage
 
 #: bound once: an enum member looked up on its class costs a tenth of a microsecond, many times a step
@@ -25,12 +24,27 @@ Observe = Callable[[Intersection, float, int, float], Observation]
 ControllerFactory = Callable[[Intersection, ControlSettings], Controller]
 
 
-@dataclass(frozen=True)
-class StateChange(Record):
-    """A signal whose state changes now."""
+class StateChange:
+    """A signal whose state changes now. A plain class rather than a frozen dataclass (see
+    :class:`tamna.signals.model.Observation`): three are built at every switch of every signal."""
 
-    signal_id: str
-    state: str
+    __slots__ = ("signal_id", "state")
+
+    def __init__(self, signal_id: str, state: str) -> None:
+        self.signal_id = signal_id
+        self.state = state
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StateChange) and (self.signal_id, self.state) == (other.signal_id, other.state)
+
+    def __hash__(self) -> int:
+        return hash((self.signal_id, self.state))
+
+    def __repr__(self) -> str:
+        return f"StateChange(signal_id={self.signal_id!r}, state={self.state!r})"
+
+    def __reduce__(self) -> tuple[type[StateChange], tuple[str, str]]:
+        return StateChange, (self.signal_id, self.state)
 
 
 class SignalControl:
@@ -50,7 +64,8 @@ class SignalControl:
 
     ``boxes`` watch the junction boxes where the caller can see them (SUMO's internal lanes in the twin): a new
     green then waits, up to ``box_wait_max_s``, for the vehicles the last green left in its way
-    (:class:`SignalTimer`).
+    (:class:`SignalTimer`). Each gives a new watch for each timer it starts, since a watch may remember what it
+    saw while that timer alone ran the signal.
     """
 
     def __init__(
@@ -61,7 +76,7 @@ class SignalControl:
         *,
         now_s: float,
         name: str = "",
-        boxes: Mapping[str, BoxOccupied] | None = None,
+        boxes: Mapping[str, Callable[[], BoxOccupied]] | None = None,
         box_wait_max_s: float = 0.0,
     ) -> None:
         self.intersections = tuple(intersections)
@@ -94,11 +109,12 @@ class SignalControl:
         the clearance under way, runs on); a new one starts green in ``phase`` now."""
         intersection = self._by_id[signal_id]
         if signal_id not in self.timers:
+            watch = self._boxes.get(signal_id)
             self.timers[signal_id] = SignalTimer(
                 intersection,
                 now_s,
                 phase=phase,
-                box_occupied=self._boxes.get(signal_id),
+                box_occupied=watch() if watch is not None else None,
                 box_wait_max_s=self._box_wait_max_s,
             )
             self._shown.pop(signal_id, None)

@@ -15,6 +15,11 @@ link green on both sides of the switch keeps flowing under SUMO's right-of-way r
 vehicle moving faster than :data:`CRAWL_MS` clears the conflict in well under a second and is not waited for
 (waiting for every vehicle in the box cost cologne1 1.4–2.0 s of delay per vehicle on seeds 2–4 and prevented no
 lock that the threshold leaves).
+
+Each timer asks through its own :class:`BoxWatch`, which remembers which parts of the box it has seen empty
+and skips them while nothing can have entered them since: every link that leads into them has shown red
+throughout. The answers are those of reading every lane each time (a test compares them call by call on real
+episodes); the reads are fewer, since at the end of a clearance most of the box was last entered a cycle ago.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from tamna.twin.signal_control import sumo_getter
 #: a lane whose vehicles move slower than this on average holds one that is still in the conflict area when the
 #: new green's first vehicles arrive (3 m/s: chosen among 2, 3 and 5 on cologne1 and cologne3, ADR 9)
 CRAWL_MS = 3.0
+#: what :meth:`BoxWatch._look` finds in a part of the box
+_CRAWLING, _OCCUPIED, _EMPTY = 0, 1, 2
 #: how many internal lanes a link's path is followed through (SUMO splits a turn at each internal junction inside
 #: the box: two or three pieces in practice); a bound, so that a malformed network cannot loop
 _MAX_PIECES = 8
@@ -52,6 +59,7 @@ class JunctionBox:
         self._piece_foes: dict[str, tuple[str, ...]] = {}
         self._road_of: dict[str, str] = {}
         self._road_width: dict[str, int] = {}
+        self._memo: _MemoLayout | None = None
 
     def __call__(self, current: int, target: int) -> bool:
         # asked at the end of every clearance, and nearly always every lane watched is empty: the roads inside
@@ -73,6 +81,76 @@ class JunctionBox:
             for target in range(len(self._states)):
                 if current != target:
                     self.watched(current, target)
+        self.memo_layout()
+
+    def watch(self) -> BoxWatch:
+        """A watch of this box for one signal timer, remembering what it saw (see :class:`BoxWatch`)."""
+        return BoxWatch(self, self.memo_layout())
+
+    def memo_layout(self) -> _MemoLayout:
+        """What :class:`BoxWatch` needs to know of the layout, read once."""
+        if self._memo is None:
+            self._memo = self._memo_layout()
+        return self._memo
+
+    def _memo_layout(self) -> _MemoLayout:
+        """Parts of the box (groups of internal roads joined by the links that drive through them), which links
+        lead into each, and per pair of phases which parts are watched, read how, and what else must be read to
+        know a part empty. A part holding a lane that no signal link leads into is never remembered."""
+        paths, road_of = self.paths(), self._road_of
+        sumo = self._sumo
+        for path in paths:
+            for piece in path:
+                if piece not in road_of:
+                    road_of[piece] = str(sumo.lane.getEdgeID(piece))
+        # union-find over internal roads: the roads of one link's path are one part
+        parent: dict[str, str] = {}
+
+        def root(road: str) -> str:
+            while parent.setdefault(road, road) != road:
+                road = parent[road]
+            return road
+
+        for path in paths:
+            roads = [road_of[piece] for piece in path]
+            for road in roads[1:]:
+                parent[root(road)] = root(roads[0])
+            for road in roads[:1]:
+                root(road)
+        parts: dict[str, int] = {}
+        part_of = {road: parts.setdefault(root(road), len(parts)) for road in list(parent)}
+        roads_of_part: list[list[str]] = [[] for _ in parts]
+        for road, part in part_of.items():
+            roads_of_part[part].append(road)
+        # a part is remembered only if every lane of its roads lies on a signal link's path
+        on_paths = {piece for path in paths for piece in path}
+        memorable = [True] * len(parts)
+        for road, part in part_of.items():
+            width = self._road_width.get(road)
+            if width is None:
+                width = self._road_width[road] = int(sumo.edge.getLaneNumber(road))
+            if any(f"{road}_{k}" not in on_paths for k in range(width)):
+                memorable[part] = False
+        # per phase, the parts a vehicle can enter while it shows: those of every link not red in it
+        entered = [
+            frozenset(part_of[road_of[path[0]]] for link, path in enumerate(paths) if path and state[link] != "r")
+            for state in self._states
+        ]
+        keep = [sum(1 << part for part in range(len(parts)) if memorable[part] and part not in e) for e in entered]
+        plans: dict[tuple[int, int], tuple[_PartPlan, ...]] = {}
+        for pair in self._watched:
+            by_part: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
+            for road, lanes in self._watched[pair]:
+                by_part.setdefault(part_of[road or road_of[lanes[0]]], []).append((road, lanes))
+            plans[pair] = tuple(
+                _PartPlan(
+                    1 << part if memorable[part] else 0,
+                    tuple(entries),
+                    tuple(r for r in roads_of_part[part] if r not in {road for road, _ in entries}),
+                )
+                for part, entries in by_part.items()
+            )
+        return _MemoLayout(tuple(keep), plans)
 
     def foes(self, current: int, target: int) -> tuple[str, ...]:
         """The internal lanes watched when ``current`` hands over to ``target``."""
@@ -142,6 +220,99 @@ class JunctionBox:
             for link in lane.getLinks(piece):
                 todo.extend(following for following in (str(link[4]), str(link[0])) if following.startswith(":"))
         return tuple(found)
+
+
+class _PartPlan:
+    """One part of the box as a pair of phases watches it: its bit (0: never remembered), the watched (road,
+    lanes) in it as :meth:`JunctionBox.watched` gives them, and its other roads, read only to know it empty."""
+
+    def __init__(self, bit: int, entries: tuple[tuple[str, tuple[str, ...]], ...], others: tuple[str, ...]) -> None:
+        self.bit = bit
+        self.entries = entries
+        self.others = others
+
+
+class _MemoLayout:
+    """Per phase, the bits of the parts no vehicle can enter while it shows; per pair of phases, its plans."""
+
+    def __init__(self, keep: tuple[int, ...], plans: dict[tuple[int, int], tuple[_PartPlan, ...]]) -> None:
+        self.keep = keep
+        self.plans = plans
+        # the same by position (current × phases + target), None for a pair not read: a tuple of two ints
+        # built and hashed at every question cost a sixth of the watch's time
+        phases = len(keep)
+        self.by_position: list[tuple[_PartPlan, ...] | None] = [
+            plans.get((current, target)) for current in range(phases) for target in range(phases)
+        ]
+
+
+class BoxWatch:
+    """:class:`JunctionBox`'s answer for one signal timer, remembering the parts of the box it has seen empty.
+
+    A part seen empty stays empty while every link leading into it shows red. Between two questions the
+    signal showed only the green of the phase the first one handed over to (and its yellow, and the all-red's
+    greens, which both phases share), or, asked again for the same pair, the all-red alone: so at each question
+    the parts the ending phase's links lead into are forgotten. Any other sequence (a switch that adds greens
+    without a clearance, say) forgets everything. A timer starts with a new watch, so a signal that ran
+    another program in between starts from nothing."""
+
+    def __init__(self, box: JunctionBox, layout: _MemoLayout) -> None:
+        self._box = box
+        self._keep = layout.keep
+        self._plans = layout.by_position
+        self._phases = len(layout.keep)
+        self._road_count = box._road_count
+        self._count = box._count
+        self._speed = box._speed
+        self._known = 0
+        self._last_current = -1
+        self._last_target = -1
+        #: parts of the box passed over as known empty, over the watch's life (for tests and reports)
+        self.skipped = 0
+
+    def __call__(self, current: int, target: int) -> bool:
+        if current == self._last_target or (current == self._last_current and target == self._last_target):
+            known = self._known & self._keep[current]
+        else:
+            known = 0
+        self._last_current, self._last_target = current, target
+        plans = self._plans[current * self._phases + target]
+        if plans is None:  # a pair the layout was not read for (prepare() reads them all)
+            self._known = 0
+            return self._box(current, target)
+        for plan in plans:
+            bit = plan.bit
+            if known & bit:
+                self.skipped += 1
+                continue  # seen empty, and nothing entered since
+            found = self._look(plan)
+            if found == _CRAWLING:
+                self._known = known
+                return True
+            if found == _EMPTY:
+                known |= bit
+        self._known = known
+        return False
+
+    def _look(self, plan: _PartPlan) -> int:
+        """Whether the part holds a vehicle crawling where the new green crosses (:data:`_CRAWLING`), is empty
+        (:data:`_EMPTY`, asked only of a part that can be remembered), or neither."""
+        road_count, count, speed = self._road_count, self._count, self._speed
+        empty = True
+        for road, lanes in plan.entries:
+            if road and not road_count(road):
+                continue
+            for lane in lanes:
+                if count(lane):
+                    empty = False
+                    if speed(lane) < CRAWL_MS:
+                        return _CRAWLING
+        if not empty or not plan.bit:
+            return _OCCUPIED
+        for road in plan.others:
+            if road_count(road):
+                return _OCCUPIED
+        return _EMPTY
 
 
 def junction_boxes(sumo: ModuleType, intersections: Sequence[Intersection]) -> dict[str, JunctionBox]:

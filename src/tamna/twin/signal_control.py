@@ -17,7 +17,16 @@ from types import ModuleType
 from typing import Any, cast
 
 from tamna.signals.control import StateChange
-from tamna.signals.model import NO_READING, Intersection, LaneReading, Observation
+from tamna.signals.model import (
+    MOVING,
+    NO_READING,
+    NOBODY,
+    STANDING,
+    Intersection,
+    LaneColumns,
+    LaneReading,
+    Observation,
+)
 from tamna.signals.program import ProgramPhase, TimingRules, build_intersection, is_pedestrian_lane
 from tamna.twin.approaches import read_lanes_behind
 
@@ -30,6 +39,10 @@ _COVERED_PCT = 99.9
 _COLUMNS = frozenset({"vehicles", "queue", "occupancy_pct", "mean_speed_ms"})
 #: the figures of a short approach lane that count the lanes behind it too (:mod:`tamna.twin.approaches`)
 _COUNTS = ("vehicles", "queue")
+#: whether observations read many lanes' figures at once (:class:`_Columns`: road totals, one getter over many
+#: lanes); off, every figure comes from a reading per lane, the reference the tests hold the batched reads to.
+#: Read when a :class:`SumoSignals` is built.
+BATCHED = True
 #: how many lane tuples per intersection :meth:`SumoSignals.total` remembers by identity (a controller asks a
 #: handful; more means a caller building new tuples each time, which are looked up by their lanes instead)
 _SPLITS_BY_ID = 32
@@ -143,16 +156,29 @@ class SumoSignals:
         self._loop_of = {i.id: {lane: loops[lane] for lane in i.incoming_lanes if lane in loops} for i in intersections}
         # (the loops, and whether every lane has one)
         self._gap_loops: dict[tuple[str, tuple[str, ...]], tuple[tuple[str | None, ...], bool]] = {}
+        self._gap_loops_by_id: dict[str, dict[int, tuple[Sequence[str], tuple[str | None, ...], bool]]] = {
+            i.id: {} for i in intersections
+        }
         # each intersection's readings, emptied for each observation (building a new one for every decision cost
         # a twentieth of grid4x4's control time)
         self._readings = {i.id: _Readings(self, i.id, self._lanes[i.id], 0.0) for i in intersections}
+        self._columns = {i.id: _Columns(self, i.id, self._lanes[i.id]) for i in intersections}
+        self._batched = BATCHED
 
     def observe(self, intersection: Intersection, now_s: float, phase: int, green_s: float) -> Observation:
         """The detector data of ``intersection`` now (each lane read when the controller first asks for it). The
         readings are those of the latest observation of the intersection: an earlier one is not to be kept."""
         readings = self._readings[intersection.id]
         readings.renew(now_s)
-        return Observation(now_s, phase, green_s, readings)
+        if not self._batched:
+            return Observation(now_s, phase, green_s, readings)
+        columns = self._columns[intersection.id]
+        columns.now_s = now_s
+        return Observation(now_s, phase, green_s, readings, columns)
+
+    def readings_of(self, intersection_id: str) -> Mapping[str, LaneReading]:
+        """The lane readings of the latest observation of ``intersection_id``."""
+        return self._readings[intersection_id]
 
     def read(self, intersection_id: str, lane_id: str, now_s: float) -> LaneReading:
         """One lane's reading at ``now_s``, as ``intersection_id`` sees it: arrivals since it last read this lane."""
@@ -224,6 +250,29 @@ class SumoSignals:
                 total += float(value)
         return total
 
+    def presence(self, intersection_id: str, lanes: Sequence[str]) -> int:
+        """:meth:`Observation.presence` of ``lanes`` now: a road at a time where the lanes make up whole roads,
+        its queue read only where it has vehicles, and no further once someone stands (on grid4x4 most
+        approaches a resting green asks about hold moving vehicles and no queue, which took both totals)."""
+        edges, rest = self._roads_of(intersection_id, lanes)
+        vehicles, queue = self._edge_getters["vehicles"], self._edge_getters["queue"]
+        found = NOBODY
+        for edge in edges:
+            if vehicles(edge):
+                if queue(edge):
+                    return STANDING
+                found = MOVING
+        if rest:
+            getters = self.plain_getters[intersection_id]
+            lane_vehicles, lane_queue = getters["vehicles"], getters["queue"]
+            known = self._lanes[intersection_id]
+            for lane in rest:
+                if lane in known and lane_vehicles(lane):
+                    if lane_queue(lane):
+                        return STANDING
+                    found = MOVING
+        return found
+
     def _roads_of(self, intersection_id: str, lanes: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """:meth:`_split_by_road` of ``lanes``, worked out once per list. A controller asks the same few tuples
         (its approaches, the lanes only other phases serve) thousands of times an hour, so they are found by
@@ -261,13 +310,7 @@ class SumoSignals:
 
     def _gaps(self, intersection_id: str, lanes: Sequence[str]) -> list[float]:
         """:meth:`_gap` of the loop on each of ``lanes`` (a lane not entering ``intersection_id``: none)."""
-        key = (intersection_id, tuple(lanes))
-        found = self._gap_loops.get(key)
-        if found is None:
-            loop_of = self._loop_of[intersection_id]
-            loop_ids = tuple(loop_of.get(lane) for lane in lanes)
-            found = self._gap_loops[key] = (loop_ids, bool(loop_ids) and None not in loop_ids)
-        loop_ids, every_lane = found
+        loop_ids, every_lane = self._gap_loops_of(intersection_id, lanes)
         if every_lane:
             # one reading a loop when none has a vehicle on it or has never seen one (the usual case: the gap is
             # asked every second of a green); written as a loop over floats, which compiles to plain comparisons
@@ -282,6 +325,24 @@ class SumoSignals:
             if usual:
                 return gaps
         return [self._gap(loop_id) for loop_id in loop_ids]
+
+    def _gap_loops_of(self, intersection_id: str, lanes: Sequence[str]) -> tuple[tuple[str | None, ...], bool]:
+        """The loops of ``lanes`` (None where a lane has none) and whether every lane has one, worked out once
+        per list and found by the list's identity first, as in :meth:`_roads_of` (a green's lanes are asked for
+        their gaps every second of the green)."""
+        known = self._gap_loops_by_id[intersection_id]
+        found = known.get(id(lanes))
+        if found is not None and found[0] is lanes:
+            return found[1], found[2]
+        key = (intersection_id, tuple(lanes))
+        loops = self._gap_loops.get(key)
+        if loops is None:
+            loop_of = self._loop_of[intersection_id]
+            loop_ids = tuple(loop_of.get(lane) for lane in lanes)
+            loops = self._gap_loops[key] = (loop_ids, bool(loop_ids) and None not in loop_ids)
+        if isinstance(lanes, tuple) and len(known) < _SPLITS_BY_ID:
+            known[id(lanes)] = (lanes, *loops)
+        return loops
 
     def _gap(self, loop_id: str | None) -> float:
         """Seconds since a vehicle last passed ``loop_id`` (inf: none yet, no loop, or one standing on it)."""
@@ -312,7 +373,7 @@ class _Readings(dict[str, LaneReading]):
     """An intersection's lanes, each read from SUMO on first access (a dict, so that a reading already taken
     costs a plain lookup)."""
 
-    __slots__ = ("_getters", "_intersection", "_lanes", "_now_s", "_source")
+    __slots__ = ("_intersection", "_lanes", "_now_s", "_source")
 
     def __init__(self, source: SumoSignals, intersection_id: str, lanes: frozenset[str], now_s: float) -> None:
         super().__init__()
@@ -320,11 +381,11 @@ class _Readings(dict[str, LaneReading]):
         self._intersection = intersection_id
         self._lanes = lanes
         self._now_s = now_s
-        self._getters = source.plain_getters[intersection_id]
 
     def renew(self, now_s: float) -> None:
         """Forget the readings taken: the next ones are read at ``now_s``."""
-        self.clear()
+        if self:
+            self.clear()
         self._now_s = now_s
 
     def __missing__(self, lane_id: str) -> LaneReading:
@@ -332,23 +393,6 @@ class _Readings(dict[str, LaneReading]):
             raise KeyError(lane_id)
         reading = self[lane_id] = self._source.read(self._intersection, lane_id, self._now_s)
         return reading
-
-    def column(self, name: str, lanes: Sequence[str]) -> list[Any]:
-        """One figure of each of ``lanes`` (see :meth:`Observation.values`), read from SUMO without building a
-        reading per lane."""
-        get = self._getters.get(name)
-        if get is not None and self._lanes.issuperset(lanes):  # the usual case, in the fewest steps
-            return list(map(get, lanes))
-        if name == "occupancy_pct" and self._lanes.issuperset(lanes):  # the spill-back guard's, as often
-            return [fraction * 100.0 for fraction in map(self._source.occupancy_getter, lanes)]
-        found = self._source.column(self._intersection, name, lanes, self._now_s)
-        if found is None:
-            found = [getattr(self[lane] if lane in self._lanes else NO_READING, name) for lane in lanes]
-        return found
-
-    def total(self, name: str, lanes: Sequence[str]) -> float:
-        """One figure summed over ``lanes`` (see :meth:`Observation.total`), whole roads at a time where it can."""
-        return self._source.total(self._intersection, name, lanes, self._now_s)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._lanes)
@@ -358,6 +402,39 @@ class _Readings(dict[str, LaneReading]):
 
     def __contains__(self, lane_id: object) -> bool:
         return lane_id in self._lanes
+
+
+class _Columns(LaneColumns):
+    """An intersection's lane figures many at a time (:class:`LaneColumns`), read from SUMO at the instant of
+    the latest observation without building a reading per lane."""
+
+    def __init__(self, source: SumoSignals, intersection_id: str, lanes: frozenset[str]) -> None:
+        self._source = source
+        self._intersection = intersection_id
+        self._lanes = lanes
+        self._getters = source.plain_getters[intersection_id]
+        self.now_s = 0.0
+
+    def column(self, name: str, lanes: Sequence[str]) -> list[Any]:
+        """One figure of each of ``lanes`` (see :meth:`Observation.values`)."""
+        get = self._getters.get(name)
+        if get is not None and self._lanes.issuperset(lanes):  # the usual case, in the fewest steps
+            return list(map(get, lanes))
+        if name == "occupancy_pct" and self._lanes.issuperset(lanes):  # the spill-back guard's, as often
+            return [fraction * 100.0 for fraction in map(self._source.occupancy_getter, lanes)]
+        found = self._source.column(self._intersection, name, lanes, self.now_s)
+        if found is None:
+            readings = self._source.readings_of(self._intersection)
+            found = [getattr(readings[lane] if lane in self._lanes else NO_READING, name) for lane in lanes]
+        return found
+
+    def total(self, name: str, lanes: Sequence[str]) -> float:
+        """One figure summed over ``lanes`` (see :meth:`Observation.total`), whole roads at a time where it can."""
+        return self._source.total(self._intersection, name, lanes, self.now_s)
+
+    def presence(self, lanes: Sequence[str]) -> int:
+        """Who is on ``lanes`` (see :meth:`Observation.presence`)."""
+        return self._source.presence(self._intersection, lanes)
 
 
 def _counting_behind(get: Callable[[str], Any], behind: Mapping[str, tuple[str, ...]]) -> Callable[[str], Any]:

@@ -94,7 +94,7 @@ class SignalDriver:
             None,
             settings or ControlSettings(),
             now_s=now_s,
-            boxes=junction_boxes(sumo, intersections),
+            boxes={signal_id: box.watch for signal_id, box in junction_boxes(sumo, intersections).items()},
             box_wait_max_s=(rules or TimingRules()).box_wait_max_s,
         )
         self.preemptor = Preemptor(preemption) if preemption is not None else None

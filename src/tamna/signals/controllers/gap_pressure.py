@@ -45,7 +45,7 @@ from tamna.signals.controller import ControlSettings, RegisteredController
 from tamna.signals.controllers.demand import PhaseDemand, best_other
 from tamna.signals.controllers.guard import Guard
 from tamna.signals.controllers.max_pressure import MaxPressure
-from tamna.signals.model import Decision, Intersection, Observation
+from tamna.signals.model import NOBODY, STANDING, Decision, Intersection, Observation
 
 SPILL_PCT = 50.0
 #: the starvation rule, off (see above)
@@ -117,8 +117,11 @@ class GapPressure(RegisteredController):
         every one of its movements leads into a full lane."""
         # asked again after one extension, not when the shortest gap could first open: the spill-back check must
         # see a filling exit lane at once (waiting for the gap cost 0.3-0.4 s of delay on cologne1 and cologne8)
-        gaps = observation.values("gap_s", self.intersection.phases[phase].lanes)
-        return bool(gaps) and min(gaps) < self.gap_s and not self.guard.all_blocked(observation, phase)
+        gap_s = self.gap_s
+        for gap in observation.values("gap_s", self.intersection.phases[phase].lanes):
+            if gap < gap_s:  # a loop rather than min(): compiled, it calls nothing
+                return not self.guard.all_blocked(observation, phase)
+        return False
 
     def _after_gap_out(self, observation: Observation, current: int) -> Decision:
         """The starving phase, else the phase of most demand (or pressure), else rest in the current green."""
@@ -130,9 +133,10 @@ class GapPressure(RegisteredController):
         """:meth:`_after_gap_out` by Varaiya's pressure: standing vehicles only, the outgoing queues subtracted."""
         phases, guard, pressure = self.intersection.phases, self.guard, self._pressure
         incoming = pressure.incoming_lanes
-        if not observation.total("queue", incoming):  # nobody stands: nobody starves, no phase has a queue's pressure
+        presence = observation.presence(incoming)
+        if presence != STANDING:  # nobody stands: nobody starves, no phase has a queue's pressure
             # a vehicle entering an empty approach at speed needs more than a second to stop
-            if self.empty_rest_s > self.rest_s and not observation.total("vehicles", incoming):
+            if self.empty_rest_s > self.rest_s and presence == NOBODY:
                 return self._empty_rest[current]
             if pressure.level_figure() == "queue":
                 return self._rest[current]

@@ -64,10 +64,17 @@ class MaxPressure(RegisteredController):
         level = observation.values(self._figure, self._lanes)
         pressures = [0.0] * len(self._pairs)
         if guard is not None and guard.spill_pct > 0:
-            full = guard.blocked_lanes(observation, self._out_lanes)
-            for phase, a, b, out in self._flat:
-                if not full[out]:
-                    pressures[phase] += level[a] - level[b]
+            # a movement whose two lanes hold as many vehicles adds nothing, full or not: only the outgoing lanes
+            # of the others are asked their occupancy (most, when a few queues stand, as a resting green asks)
+            moving = [row for row in self._flat if level[row[1]] != level[row[2]]]
+            if moving:
+                outs = list(dict.fromkeys(row[3] for row in moving))
+                out_lanes = self._out_lanes
+                blocked = guard.blocked_lanes(observation, [out_lanes[k] for k in outs])
+                full = dict(zip(outs, blocked, strict=True))
+                for phase, a, b, out in moving:
+                    if not full[out]:
+                        pressures[phase] += level[a] - level[b]
         else:
             for phase, a, b, _out in self._flat:
                 pressures[phase] += level[a] - level[b]
