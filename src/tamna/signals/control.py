@@ -6,7 +6,7 @@ show. The SUMO twin calls this every simulation step; a field adapter would call
 
 from __future__ import annotations
 
-import heapq
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
@@ -92,10 +92,11 @@ class SignalControl:
         self.preemptions: dict[str, int] = {}
         self.decisions = 0
         self._shown: dict[str, str] = {}
-        # (when, signal) of what each timer does next, earliest first: a step visits only the timers with
-        # something due, where visiting every timer every step cost a fifth of grid4x4's control time. An entry
-        # whose timer has since been rescheduled is stale and passed over.
-        self._wakes: list[tuple[float, str]] = []
+        # when the earliest timer next has something to do: a step before then changes nothing and returns at
+        # once. A step that has work looks at every timer's wake time (a float read per signal, compiled); a heap
+        # of (time, signal) entries did the same in 6–10 % of grid4x4's control time, comparing tuples whose
+        # times tie at whole seconds by their signal names.
+        self._next_wake_s = math.inf
         if factory is not None:
             for intersection in self.intersections:
                 self.take(intersection.id, factory, name, now_s)
@@ -167,27 +168,24 @@ class SignalControl:
             self._schedule(signal_id, timer)
 
     def _schedule(self, signal_id: str, timer: SignalTimer) -> None:
-        heapq.heappush(self._wakes, (timer.wakes_s, signal_id))
+        self._next_wake_s = min(self._next_wake_s, timer.wakes_s)
 
     def step(self, now_s: float, observe: Observe) -> list[StateChange]:
         """Advance every controlled signal to ``now_s``; returns the states to show from now on (only those
         that changed)."""
         changes: list[StateChange] = []
-        wakes = self._wakes
         horizon = now_s + EPS_S
-        if not wakes or wakes[0][0] > horizon:
+        if self._next_wake_s > horizon:
             return changes  # no stage ends and no decision is due: no state can change
         # this runs every simulated second: names bound once, the timers' own tests written out
-        timers, controllers, shown = self.timers, self.controllers, self._shown
-        push, pop = heapq.heappush, heapq.heappop
+        controllers, shown = self.controllers, self._shown
         directed = bool(self.preemptions or self.holds)
-        due: dict[str, SignalTimer] = {}
-        while wakes and wakes[0][0] <= horizon:
-            signal_id = pop(wakes)[1]
-            timer = timers.get(signal_id)
-            if timer is not None and horizon >= timer.wakes_s:  # else released, or stale
-                due[signal_id] = timer
-        for signal_id, timer in due.items():
+        next_wake = math.inf
+        for signal_id, timer in self.timers.items():
+            wake = timer.wakes_s
+            if wake > horizon:
+                next_wake = min(next_wake, wake)
+                continue
             if timer.stage is not _GREEN:
                 timer.advance(now_s)
             if timer.stage is _GREEN and horizon >= timer.next_decision_s:
@@ -198,11 +196,12 @@ class SignalControl:
                     observation = observe(timer.intersection, now_s, timer.phase, now_s - timer.green_since_s)
                     timer.request(controllers[signal_id].decide(observation), now_s)
                     self.decisions += 1
-            push(wakes, (timer.wakes_s, signal_id))
+            next_wake = min(next_wake, timer.wakes_s)
             state = timer.state()
             if shown.get(signal_id) != state:
                 shown[signal_id] = state
                 changes.append(StateChange(signal_id, state))
+        self._next_wake_s = next_wake
         return changes
 
     def overrides(self) -> Counter[str]:
