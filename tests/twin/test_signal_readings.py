@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 
+from tamna.signals.model import MOVING, NOBODY, STANDING
 from tamna.signals.program import TimingRules
 from tamna.twin import signal_control
 from tamna.twin.scenario import Scenario
@@ -50,7 +51,23 @@ def test_road_totals_equal_the_lanes_however_the_lanes_come(grid: ModuleType) ->
             assert signals.total(intersection.id, "queue", lanes[1:], now) == halting(sumo, lanes[1:])
     assert seen_queue, "no vehicle stood on any approach: the totals compared nothing"
     # new tuples on every call are answered by their lanes, not remembered one by one
-    assert all(len(found) <= signal_control._SPLITS_BY_ID for found in signals._split_by_id.values())
+    assert all(len(split._by_id) <= signal_control._HELD_BY_ID for split in signals._splits.values())
+
+
+def test_presence_says_who_is_on_the_lanes_as_their_counts_do(grid: ModuleType) -> None:
+    sumo = grid
+    intersections, _ = read_intersections(sumo, TimingRules())
+    signals = SumoSignals(sumo, intersections, {})
+    seen = set()
+    for _ in range(120):
+        sumo.simulationStep()
+        for intersection in intersections:
+            for lanes in (intersection.incoming_lanes, intersection.incoming_lanes[:2]):
+                vehicles = sum(int(sumo.lane.getLastStepVehicleNumber(lane)) for lane in lanes)
+                expected = STANDING if halting(sumo, lanes) else MOVING if vehicles else NOBODY
+                assert signals.presence(intersection.id, lanes) == expected
+                seen.add(expected)
+    assert seen == {NOBODY, MOVING, STANDING}, f"the run showed only {seen}: the test compared too little"
 
 
 def test_each_observation_reads_its_own_instant(grid: ModuleType) -> None:

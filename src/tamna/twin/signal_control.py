@@ -11,10 +11,11 @@ vehicles and queue read together with the lanes behind it, up to 50 m before the
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import ModuleType
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from tamna.signals.control import StateChange
 from tamna.signals.model import (
@@ -43,9 +44,11 @@ _COUNTS = ("vehicles", "queue")
 #: lanes); off, every figure comes from a reading per lane, the reference the tests hold the batched reads to.
 #: Read when a :class:`SumoSignals` is built.
 BATCHED = True
-#: how many lane tuples per intersection :meth:`SumoSignals.total` remembers by identity (a controller asks a
-#: handful; more means a caller building new tuples each time, which are looked up by their lanes instead)
-_SPLITS_BY_ID = 32
+#: how many lane tuples a :class:`_PerLaneList` holds by identity (a controller asks a handful; more means a caller
+#: building new tuples each time, which are looked up by their lanes instead)
+_HELD_BY_ID = 32
+
+T = TypeVar("T")
 
 
 def read_intersections(sumo: ModuleType, rules: TimingRules) -> tuple[list[Intersection], int]:
@@ -147,18 +150,12 @@ class SumoSignals:
         }
         self._lane_edge = sumo_getter(sumo, "lane", "getEdgeID")
         self._edge_lanes = sumo_getter(sumo, "edge", "getLaneNumber")
-        self._road_split: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        # the same, per intersection, by the identity of the tuple asked (see :meth:`_roads_of`)
-        self._split_by_id: dict[str, dict[int, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]] = {
-            i.id: {} for i in intersections
-        }
+        # per intersection, the roads (and the lanes left over) of each lane list asked for a total
+        self._splits = {i.id: _PerLaneList(functools.partial(self._split_by_road, i.id)) for i in intersections}
         # each intersection's stop-line loops by incoming lane, and the loops of each lane list asked for gaps
+        # (and whether every lane has one)
         self._loop_of = {i.id: {lane: loops[lane] for lane in i.incoming_lanes if lane in loops} for i in intersections}
-        # (the loops, and whether every lane has one)
-        self._gap_loops: dict[tuple[str, tuple[str, ...]], tuple[tuple[str | None, ...], bool]] = {}
-        self._gap_loops_by_id: dict[str, dict[int, tuple[Sequence[str], tuple[str | None, ...], bool]]] = {
-            i.id: {} for i in intersections
-        }
+        self._gap_loops = {i.id: _PerLaneList(functools.partial(self._find_gap_loops, i.id)) for i in intersections}
         # each intersection's readings, emptied for each observation (building a new one for every decision cost
         # a twentieth of grid4x4's control time)
         self._readings = {i.id: _Readings(self, i.id, self._lanes[i.id], 0.0) for i in intersections}
@@ -274,22 +271,8 @@ class SumoSignals:
         return found
 
     def _roads_of(self, intersection_id: str, lanes: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """:meth:`_split_by_road` of ``lanes``, worked out once per list. A controller asks the same few tuples
-        (its approaches, the lanes only other phases serve) thousands of times an hour, so they are found by
-        identity first (hashing a dozen lane names each time cost a tenth of gap-pressure's control time on
-        grid4x4); the tuple is held in the entry, so its id cannot be reused while the entry stands, and only a
-        few per intersection are held, whatever a caller passes."""
-        known = self._split_by_id[intersection_id]
-        found = known.get(id(lanes))
-        if found is not None and found[0] is lanes:
-            return found[1], found[2]
-        key = (intersection_id, tuple(lanes))
-        split = self._road_split.get(key)
-        if split is None:
-            split = self._road_split[key] = self._split_by_road(intersection_id, key[1])
-        if isinstance(lanes, tuple) and len(known) < _SPLITS_BY_ID:
-            known[id(lanes)] = (lanes, *split)
-        return split
+        """:meth:`_split_by_road` of ``lanes``, worked out once per list (:class:`_PerLaneList`)."""
+        return self._splits[intersection_id].of(lanes)
 
     def _split_by_road(self, intersection_id: str, lanes: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The roads all of whose lanes are among ``lanes`` (each lane given once, all the intersection's own),
@@ -327,22 +310,15 @@ class SumoSignals:
         return [self._gap(loop_id) for loop_id in loop_ids]
 
     def _gap_loops_of(self, intersection_id: str, lanes: Sequence[str]) -> tuple[tuple[str | None, ...], bool]:
-        """The loops of ``lanes`` (None where a lane has none) and whether every lane has one, worked out once
-        per list and found by the list's identity first, as in :meth:`_roads_of` (a green's lanes are asked for
-        their gaps every second of the green)."""
-        known = self._gap_loops_by_id[intersection_id]
-        found = known.get(id(lanes))
-        if found is not None and found[0] is lanes:
-            return found[1], found[2]
-        key = (intersection_id, tuple(lanes))
-        loops = self._gap_loops.get(key)
-        if loops is None:
-            loop_of = self._loop_of[intersection_id]
-            loop_ids = tuple(loop_of.get(lane) for lane in lanes)
-            loops = self._gap_loops[key] = (loop_ids, bool(loop_ids) and None not in loop_ids)
-        if isinstance(lanes, tuple) and len(known) < _SPLITS_BY_ID:
-            known[id(lanes)] = (lanes, *loops)
-        return loops
+        """:meth:`_find_gap_loops` of ``lanes``, worked out once per list (:class:`_PerLaneList`): a green's lanes
+        are asked for their gaps every second of the green."""
+        return self._gap_loops[intersection_id].of(lanes)
+
+    def _find_gap_loops(self, intersection_id: str, lanes: tuple[str, ...]) -> tuple[tuple[str | None, ...], bool]:
+        """The loops of ``lanes`` (None where a lane has none) and whether every lane has one."""
+        loop_of = self._loop_of[intersection_id]
+        loop_ids = tuple(loop_of.get(lane) for lane in lanes)
+        return loop_ids, bool(loop_ids) and None not in loop_ids
 
     def _gap(self, loop_id: str | None) -> float:
         """Seconds since a vehicle last passed ``loop_id`` (inf: none yet, no loop, or one standing on it)."""
@@ -367,6 +343,33 @@ class SumoSignals:
         """Standing vehicles on every controlled approach lane now."""
         lanes = {lane for group in self._incoming.values() for lane in group}
         return sum(int(self._lane.getLastStepHaltingNumber(lane)) for lane in lanes)
+
+
+class _PerLaneList(Generic[T]):
+    """What ``work`` makes of a list of lanes, worked out once per list. A controller asks the same few tuples
+    (its approaches, the lanes only other phases serve, a green's lanes) thousands of times an hour, so they are
+    found by identity first (hashing a dozen lane names each time cost a tenth of gap-pressure's control time on
+    grid4x4); the tuple is held in the entry, so its id cannot be reused while the entry stands, and only a few
+    are held so, whatever a caller passes (any other list is found by its lanes)."""
+
+    def __init__(self, work: Callable[[tuple[str, ...]], T]) -> None:
+        self._work = work
+        self._by_id: dict[int, tuple[Sequence[str], T]] = {}
+        self._by_lanes: dict[tuple[str, ...], T] = {}
+
+    def of(self, lanes: Sequence[str]) -> T:
+        """What ``work`` makes of ``lanes``."""
+        found = self._by_id.get(id(lanes))
+        if found is not None and found[0] is lanes:
+            return found[1]
+        key = tuple(lanes)
+        if key in self._by_lanes:
+            value = self._by_lanes[key]
+        else:
+            value = self._by_lanes[key] = self._work(key)
+        if isinstance(lanes, tuple) and len(self._by_id) < _HELD_BY_ID:
+            self._by_id[id(lanes)] = (lanes, value)
+        return value
 
 
 class _Readings(dict[str, LaneReading]):
