@@ -94,53 +94,26 @@ class JunctionBox:
         return self._memo
 
     def _memo_layout(self) -> _MemoLayout:
-        """Parts of the box (groups of internal roads joined by the links that drive through them), which links
-        lead into each, and per pair of phases which parts are watched, read how, and what else must be read to
-        know a part empty. A part holding a lane that no signal link leads into is never remembered."""
+        """Parts of the box (groups of internal roads joined by the links that drive through them), per phase the
+        parts no vehicle can enter while it shows, and per pair of phases which parts are watched, read how, and
+        what else must be read to know a part empty. A part holding a lane that no signal link leads into is never
+        remembered."""
         paths, road_of = self.paths(), self._road_of
-        sumo = self._sumo
-        for path in paths:
-            for piece in path:
-                if piece not in road_of:
-                    road_of[piece] = str(sumo.lane.getEdgeID(piece))
-        # union-find over internal roads: the roads of one link's path are one part
-        parent: dict[str, str] = {}
-
-        def root(road: str) -> str:
-            while parent.setdefault(road, road) != road:
-                road = parent[road]
-            return road
-
-        for path in paths:
-            roads = [road_of[piece] for piece in path]
-            for road in roads[1:]:
-                parent[root(road)] = root(roads[0])
-            for road in roads[:1]:
-                root(road)
-        parts: dict[str, int] = {}
-        part_of = {road: parts.setdefault(root(road), len(parts)) for road in list(parent)}
-        roads_of_part: list[list[str]] = [[] for _ in parts]
+        part_of = self._parts()
+        roads_of_part: list[list[str]] = [[] for _ in range(max(part_of.values(), default=-1) + 1)]
         for road, part in part_of.items():
             roads_of_part[part].append(road)
-        # a part is remembered only if every lane of its roads lies on a signal link's path
-        on_paths = {piece for path in paths for piece in path}
-        memorable = [True] * len(parts)
-        for road, part in part_of.items():
-            width = self._road_width.get(road)
-            if width is None:
-                width = self._road_width[road] = int(sumo.edge.getLaneNumber(road))
-            if any(f"{road}_{k}" not in on_paths for k in range(width)):
-                memorable[part] = False
+        memorable = self._memorable(roads_of_part)
         # per phase, the parts a vehicle can enter while it shows: those of every link not red in it
         entered = [
             frozenset(part_of[road_of[path[0]]] for link, path in enumerate(paths) if path and state[link] != "r")
             for state in self._states
         ]
-        keep = [sum(1 << part for part in range(len(parts)) if memorable[part] and part not in e) for e in entered]
+        keep = [sum(1 << part for part in range(len(memorable)) if memorable[part] and part not in e) for e in entered]
         plans: dict[tuple[int, int], tuple[_PartPlan, ...]] = {}
-        for pair in self._watched:
+        for pair, watched in self._watched.items():
             by_part: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
-            for road, lanes in self._watched[pair]:
+            for road, lanes in watched:
                 by_part.setdefault(part_of[road or road_of[lanes[0]]], []).append((road, lanes))
             plans[pair] = tuple(
                 _PartPlan(
@@ -150,7 +123,52 @@ class JunctionBox:
                 )
                 for part, entries in by_part.items()
             )
-        return _MemoLayout(tuple(keep), plans)
+        return _MemoLayout(tuple(keep), plans, len(self._states))
+
+    def _parts(self) -> dict[str, int]:
+        """Each internal road's part: the roads of one link's path are one part (joined over links that share a
+        road); a watched road on no signal link's path (a junction with links of no signal, say) is a part of
+        its own."""
+        sumo, road_of = self._sumo, self._road_of
+        parent: dict[str, str] = {}
+
+        def root(road: str) -> str:
+            while parent.setdefault(road, road) != road:
+                road = parent[road]
+            return road
+
+        for path in self.paths():
+            for piece in path:
+                if piece not in road_of:
+                    road_of[piece] = str(sumo.lane.getEdgeID(piece))
+            roads = [road_of[piece] for piece in path]
+            if roads:
+                first = root(roads[0])
+                for road in roads[1:]:
+                    parent[root(road)] = first
+        roots: dict[str, int] = {}
+        part_of = {road: roots.setdefault(root(road), len(roots)) for road in list(parent)}
+        for watched in self._watched.values():
+            for road, lanes in watched:
+                key = road or road_of[lanes[0]]
+                if key not in part_of:
+                    part_of[key] = len(roots)
+                    roots[key] = part_of[key]
+        return part_of
+
+    def _memorable(self, roads_of_part: list[list[str]]) -> list[bool]:
+        """Per part, whether every lane of its roads lies on a signal link's path: a vehicle can then enter it
+        only by a link whose signal state the watch knows (SUMO names an edge's lanes "<edge>_<index>")."""
+        on_paths = {piece for path in self.paths() for piece in path}
+        memorable = [True] * len(roads_of_part)
+        for part, roads in enumerate(roads_of_part):
+            for road in roads:
+                width = self._road_width.get(road)
+                if width is None:
+                    width = self._road_width[road] = int(self._sumo.edge.getLaneNumber(road))
+                if any(f"{road}_{k}" not in on_paths for k in range(width)):
+                    memorable[part] = False
+        return memorable
 
     def foes(self, current: int, target: int) -> tuple[str, ...]:
         """The internal lanes watched when ``current`` hands over to ``target``."""
@@ -235,12 +253,11 @@ class _PartPlan:
 class _MemoLayout:
     """Per phase, the bits of the parts no vehicle can enter while it shows; per pair of phases, its plans."""
 
-    def __init__(self, keep: tuple[int, ...], plans: dict[tuple[int, int], tuple[_PartPlan, ...]]) -> None:
+    def __init__(self, keep: tuple[int, ...], plans: dict[tuple[int, int], tuple[_PartPlan, ...]], phases: int) -> None:
         self.keep = keep
-        self.plans = plans
-        # the same by position (current × phases + target), None for a pair not read: a tuple of two ints
+        self.phases = phases
+        # the plans by position (current × phases + target), None for a pair not read: a tuple of two ints
         # built and hashed at every question cost a sixth of the watch's time
-        phases = len(keep)
         self.by_position: list[tuple[_PartPlan, ...] | None] = [
             plans.get((current, target)) for current in range(phases) for target in range(phases)
         ]
@@ -260,7 +277,7 @@ class BoxWatch:
         self._box = box
         self._keep = layout.keep
         self._plans = layout.by_position
-        self._phases = len(layout.keep)
+        self._phases = layout.phases
         self._road_count = box._road_count
         self._count = box._count
         self._speed = box._speed
