@@ -134,8 +134,8 @@ class SignalControl:
         timer = self.timers[signal_id]
         if timer.stage is not Stage.GREEN:
             raise ControllerFault(f"signal {signal_id} is in a clearance; release it when it shows a green")
-        tables = (self.timers, self.controllers, self.names, self.holds, self.preemptions, self._shown)
-        for table in (*tables, self._wake_of):
+        owned = (self.timers, self.controllers, self.names, self.holds, self.preemptions, self._shown, self._wake_of)
+        for table in owned:
             table.pop(signal_id, None)
         return timer.phase
 
