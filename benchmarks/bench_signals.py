@@ -16,7 +16,9 @@ It runs the hot path compiled by ``make setup`` (``tamna.native``) where built; 
 pure-Python modules instead, saved as ``signals@interpreted``.
 
 ``--sumo PATH`` runs every episode against that SUMO program through TraCI instead (e.g. 1.9.2, RESCO's
-version); the result is saved as ``signals@sumo-<version>``.
+version); the result is saved as ``signals@sumo-<version>``. An episode whose SUMO fails (SUMO 1.9.2 crashes on
+some seeds of cologne3) is reported with its seed and error and left out of the means, which then say how many
+seeds they hold; the other episodes run on.
 
     python benchmarks/bench_signals.py [--runs 3] [--scenarios cologne1,grid4x4] [--controllers max-pressure]
         [--sumo /path/to/sumo-1.9.2/bin/sumo]
@@ -24,6 +26,7 @@ version); the result is saved as ``signals@sumo-<version>``.
 
 from __future__ import annotations
 
+import math
 import statistics
 import tempfile
 import time
@@ -32,6 +35,7 @@ from typing import Any
 
 import harness
 from tamna import native
+from tamna.signals.errors import SignalsError
 from tamna.signals.evaluation import NETWORK_PROGRAM, EpisodeSettings, RunResult
 from tamna.signals.program import TimingRules
 from tamna.signals.registry import BEST, RECOMMENDED, controllers
@@ -60,24 +64,33 @@ def settings_for(scenario: str, seed: int, sumo: Path | None = None) -> EpisodeS
 
 def run(
     data: Path, scenario: str, controller: str, seeds: list[int], work: Path, sumo: Path | None = None
-) -> list[RunResult]:
+) -> tuple[list[RunResult], dict[int, str]]:
+    """The episodes of ``controller`` on ``scenario``, one per seed, and the seeds whose SUMO failed (error)."""
     loaded = load_scenario(data / "sumo" / scenario / f"{scenario}.sumocfg")
     chosen = None if controller == NETWORK_PROGRAM else controller
     results = []
+    failed: dict[int, str] = {}
     for seed in seeds:
-        result = run_episode_isolated(
-            loaded, chosen, work / f"{scenario}-{controller}-{seed}", settings_for(scenario, seed, sumo)
-        )
+        try:
+            result = run_episode_isolated(
+                loaded, chosen, work / f"{scenario}-{controller}-{seed}", settings_for(scenario, seed, sumo)
+            )
+        except SignalsError as err:  # one SUMO crash must not throw away the episodes already run
+            failed[seed] = str(err)
+            print(f"{scenario:12} {controller:16} seed {seed}: FAILED, left out of the means: {err}", flush=True)
+            continue
         results.append(result)
         print(
             f"{scenario:12} {controller:16} seed {seed}: delay {result.trips.delay_s:8.2f} s, "
             f"{result.sim_per_wall_s:6.0f} sim s / wall s, control +{result.control_cost_pct:.0f} %",
             flush=True,
         )
-    return results
+    return results, failed
 
 
 def spread(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"mean": math.nan, "sd": math.nan, "n": 0}
     return {
         "mean": round(statistics.fmean(values), 2),
         "sd": round(statistics.stdev(values), 2) if len(values) > 1 else 0.0,
@@ -85,8 +98,10 @@ def spread(values: list[float]) -> dict[str, float]:
     }
 
 
-def summary_of(results: list[RunResult]) -> dict[str, Any]:
+def summary_of(results: list[RunResult], failed: dict[int, str]) -> dict[str, Any]:
     return {
+        "seeds": [r.seed for r in results],
+        "failed": {str(seed): error for seed, error in failed.items()},
         "delay_s": spread([r.trips.delay_s for r in results]),
         "trip_time_s": spread([r.trips.trip_time_s for r in results]),
         "waiting_s": spread([r.trips.waiting_s for r in results]),
@@ -101,6 +116,12 @@ def summary_of(results: list[RunResult]) -> dict[str, Any]:
     }
 
 
+def failures(summary: dict[str, Any]) -> str:
+    """``; SUMO failed on seeds …`` where some episodes failed, else nothing."""
+    failed = summary["failed"]
+    return f"; SUMO failed on seed{'s' if len(failed) > 1 else ''} {', '.join(failed)}" if failed else ""
+
+
 def delay_table(table: dict[str, dict[str, Any]], names: list[str], scenarios: list[str]) -> str:
     published = ["Fixed time", "Greedy", "Max pressure", "IDQN", "IPPO", "FMA2C"]
     head = "| scenario | " + " | ".join(names) + " | " + " | ".join(f"RESCO {p}" for p in published) + " |"
@@ -108,8 +129,11 @@ def delay_table(table: dict[str, dict[str, Any]], names: list[str], scenarios: l
     for scenario in scenarios:
         cells = []
         for name in names:
-            d = table[scenario][name]["delay_s"]
-            cells.append(f"{d['mean']:.1f} ± {d['sd']:.1f}")
+            d, failed = table[scenario][name]["delay_s"], table[scenario][name]["failed"]
+            cell = "failed" if d["n"] == 0 else f"{d['mean']:.1f} ± {d['sd']:.1f}"
+            if failed:  # the means hold only the episodes that ran
+                cell += f" ({d['n']} seeds; SUMO failed on {', '.join(failed)})"
+            cells.append(cell)
         refs = [PUBLISHED[scenario][p] for p in published]
         ref_cells = ["—" if v is None else f"~{v:g}" for v in refs]
         lines.append(f"| {scenario} | " + " | ".join(cells) + " | " + " | ".join(ref_cells) + " |")
@@ -124,6 +148,9 @@ def speed_table(table: dict[str, dict[str, Any]], names: list[str], scenarios: l
         for name in names:
             speed = table[scenario][name]["sim_per_wall_s"]["mean"]
             cost = table[scenario][name]["control_cost_pct"]["mean"]
+            if math.isnan(speed):
+                cells.append("failed")
+                continue
             cells.append(f"{speed:,.0f}" if name == NETWORK_PROGRAM else f"{speed:,.0f} (+{cost:.0f} %)")
         lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -150,7 +177,7 @@ def main() -> None:
             table[scenario] = {}
             for name in names:
                 seeds = list(range(args.first_seed, args.first_seed + args.runs))
-                table[scenario][name] = summary_of(run(args.data, scenario, name, seeds, Path(folder), args.sumo))
+                table[scenario][name] = summary_of(*run(args.data, scenario, name, seeds, Path(folder), args.sumo))
     version = ".".join(map(str, version_of(args.sumo))) if args.sumo is not None else ""
     on = f" on SUMO {version}" if version else ""
     figures = []
@@ -165,7 +192,8 @@ def main() -> None:
                 "s",
                 target=min(known),
                 better="lower",
-                note=f"± {best['sd']} over {best['n']} seeds; target: lowest published RESCO method",
+                note=f"± {best['sd']} over {best['n']} seeds{failures(table[scenario][RECOMMENDED])}; target: lowest "
+                "published RESCO method",
             )
         )
         if version:

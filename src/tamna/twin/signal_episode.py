@@ -155,7 +155,10 @@ def run_episode_isolated(
             assert isinstance(payload, RunResult)
             return payload
         if process.is_alive():
-            raise SignalsError(f"the episode on {scenario.config} did not end within {timeout_s:g} s")
+            # past the time limit; without one, only a child that could not start its work gets here (a script
+            # that spawns episodes without an ``if __name__ == "__main__"`` guard)
+            limit = f"within {timeout_s:g} s" if timeout_s is not None else "(its process did not start the episode)"
+            raise SignalsError(f"the episode on {scenario.config} did not end {limit}")
         raise SignalsError(
             f"the episode on {scenario.config} ended without a result (its process exited with {process.exitcode})"
         )
