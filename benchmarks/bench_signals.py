@@ -35,7 +35,7 @@ from typing import Any
 
 import harness
 from tamna import native
-from tamna.signals.errors import SignalsError
+from tamna.signals.errors import SimulationFailed
 from tamna.signals.evaluation import NETWORK_PROGRAM, EpisodeSettings, RunResult
 from tamna.signals.program import TimingRules
 from tamna.signals.registry import BEST, RECOMMENDED, controllers
@@ -75,7 +75,7 @@ def run(
             result = run_episode_isolated(
                 loaded, chosen, work / f"{scenario}-{controller}-{seed}", settings_for(scenario, seed, sumo)
             )
-        except SignalsError as err:  # one SUMO crash must not throw away the episodes already run
+        except SimulationFailed as err:  # one SUMO crash must not throw away the episodes already run
             failed[seed] = str(err)
             print(f"{scenario:12} {controller:16} seed {seed}: FAILED, left out of the means: {err}", flush=True)
             continue

@@ -14,7 +14,8 @@ from tamna.cli.signals_train import train
 from tamna.core.errors import TamnaError
 
 if TYPE_CHECKING:
-    from tamna.signals.evaluation import RunResult
+    from tamna.signals.evaluation import EpisodeSettings, RunResult
+    from tamna.twin.scenario import Scenario
 
 app = typer.Typer(help="Signal control: controllers and their evaluation in SUMO.", no_args_is_help=True)
 
@@ -38,7 +39,10 @@ def evaluate(
     controller: Annotated[
         str, typer.Option("--controller", help="a controller name, 'best', or 'network-program' (SUMO alone)")
     ] = "best",
-    seeds: Annotated[int, typer.Option(help="runs with SUMO seeds 1..N; figures are mean ± sd")] = 1,
+    seeds: Annotated[int, typer.Option(help="runs with N SUMO seeds, from --first-seed; figures are mean ± sd")] = 1,
+    first_seed: Annotated[
+        int, typer.Option(help="the first SUMO seed (RESCO draws a random seed per episode: run many to compare)")
+    ] = 1,
     decision_step: Annotated[float, typer.Option(help="seconds between adaptive decisions (RESCO: 10)")] = 10.0,
     yellow: Annotated[float | None, typer.Option(help="yellow, s (default: the program's own; RESCO: 3)")] = None,
     all_red: Annotated[float | None, typer.Option(help="all-red, s (default: the program's own)")] = None,
@@ -78,15 +82,18 @@ def evaluate(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the results as JSON")] = False,
 ) -> None:
-    """Run SUMO (libsumo) on the scenario under a controller and report RESCO's average delay and the rest."""
-    from tamna import native
-    from tamna.signals.evaluation import FIGURES, NETWORK_PROGRAM, EpisodeSettings, summarise
+    """Run SUMO (libsumo) on the scenario under a controller and report RESCO's average delay and the rest.
+
+    An episode in which SUMO itself fails (crashes, as SUMO 1.9.2 does on some seeds) is reported with its seed
+    and left out of the figures; the other seeds run on, and the command then exits with code 1."""
+    from tamna.signals.evaluation import NETWORK_PROGRAM, EpisodeSettings
     from tamna.signals.program import TimingRules
     from tamna.twin.scenario import load_scenario
-    from tamna.twin.signal_episode import run_episode_isolated
 
     if seeds < 1:
         fail("--seeds must be at least 1")
+    if first_seed < 0:
+        fail(f"--first-seed {first_seed}: SUMO's seeds are 0 or more")
     if emergency < 0 or (emergency and controller == NETWORK_PROGRAM):
         fail("--emergency needs N ≥ 0 and a Tamna controller (fixed-time runs the network's own plan)")
     params = _params(param or [])
@@ -112,7 +119,7 @@ def evaluate(
             signal_ids=signal_ids,
             sumo_binary=sumo,
         )
-        for seed in range(1, seeds + 1)
+        for seed in range(first_seed, first_seed + seeds)
     ]
     try:
         if artifact is not None:  # checked here, before any episode starts
@@ -127,34 +134,80 @@ def evaluate(
 
                 _exit_on_violations(evaluate_emergency(loaded, controller, plans, Path(work), as_json=as_json))
                 return
-            runs = [run_episode_isolated(loaded, chosen, Path(work) / f"seed-{p.seed}", p) for p in plans]
+            runs, failed = _episodes(loaded, chosen, plans, Path(work))
     except TamnaError as err:
         fail(str(err))
         return
+    for seed, error in failed.items():
+        typer.echo(f"seed {seed}: left out, {error}", err=True)
+    _report(str(loaded.config), runs, failed, seeds=seeds, first_seed=first_seed, as_json=as_json)
+    _exit_on_violations(runs)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _report(
+    config: str, runs: list[RunResult], failed: dict[int, str], *, seeds: int, first_seed: int, as_json: bool
+) -> None:
+    """The figures of ``runs``, as JSON or as text."""
+    from tamna import native
+    from tamna.signals.evaluation import FIGURES, summarise
+
     summary = summarise(runs)
     if as_json:
         document = {
-            "scenario": str(loaded.config),
+            "scenario": config,
             "controller": runs[0].controller,
             "seeds": seeds,
+            "first_seed": first_seed,
+            # seeds whose SUMO failed (left out of the summary), with the error
+            "failed": {str(seed): error for seed, error in failed.items()},
             # whether the compiled hot path ran (tamna.native): the speed figures depend on it, nothing else does
             "signal_control": native.status(),
             "summary": {name: {"mean": s.mean, "sd": s.sd, "n": s.n} for name, s in summary.items()},
             "runs": [run.to_dict() for run in runs],
         }
         typer.echo(json.dumps(document, indent=2))
-    else:
-        first = runs[0]
-        typer.echo(
-            f"{first.scenario}: {first.controller} on {first.controlled} of {first.signals} signals, "
-            f"{first.begin_s:g}–{first.end_s:g} s, {seeds} seed(s)"
-        )
-        for name, label in FIGURES.items():
-            typer.echo(f"  {label}: {summary[name]}")
-        typer.echo(f"  signal control: {native.status()}")
-        if first.parameters:
-            typer.echo(f"  parameters from: {', '.join(first.parameters)}")
-    _exit_on_violations(runs)
+        return
+    first = runs[0]
+    typer.echo(
+        f"{first.scenario}: {first.controller} on {first.controlled} of {first.signals} signals, "
+        f"{first.begin_s:g}–{first.end_s:g} s, {_seeds_text(first_seed, seeds, failed)}"
+    )
+    for name, label in FIGURES.items():
+        typer.echo(f"  {label}: {summary[name]}")
+    typer.echo(f"  signal control: {native.status()}")
+    if first.parameters:
+        typer.echo(f"  parameters from: {', '.join(first.parameters)}")
+
+
+def _episodes(
+    scenario: Scenario, controller: str | None, plans: list[EpisodeSettings], work: Path
+) -> tuple[list[RunResult], dict[int, str]]:
+    """Each plan's episode, and the seeds whose SUMO failed with the error (any other error ends them all: it
+    would fail every seed alike). Every episode failing is an error of its own."""
+    from tamna.signals.errors import SimulationFailed
+    from tamna.twin.signal_episode import run_episode_isolated
+
+    runs: list[RunResult] = []
+    failed: dict[int, str] = {}
+    for plan in plans:
+        try:
+            runs.append(run_episode_isolated(scenario, controller, work / f"seed-{plan.seed}", plan))
+        except SimulationFailed as err:
+            failed[plan.seed] = str(err)
+    if not runs:
+        first = next(iter(failed.items()))
+        raise SimulationFailed(f"every episode failed; seed {first[0]}: {first[1]}")
+    return runs, failed
+
+
+def _seeds_text(first_seed: int, seeds: int, failed: dict[int, str]) -> str:
+    """``3 seed(s) from 1`` and, where some failed, which."""
+    text = f"{seeds} seed(s) from {first_seed}"
+    if failed:
+        text += f", {len(failed)} left out (SUMO failed: seed {', '.join(map(str, failed))})"
+    return text
 
 
 def _exit_on_violations(runs: list[RunResult]) -> None:

@@ -24,3 +24,9 @@ class ArtifactError(SignalsError, NotFoundError):
 
 class ControllerFault(SignalsError):  # noqa: N818 - a fault of the controller, named as operators say it
     """A controller asked for something no signal can do (a phase the intersection does not have)."""
+
+
+class SimulationFailed(SignalsError):  # noqa: N818 - what happened, as operators say it
+    """SUMO itself failed while an episode ran (it crashed, died, hung past the limit, or refused a command
+    mid-run): that episode has no figures, and another seed may run (SUMO 1.9.2 crashes on some seeds of cologne3).
+    Everything checked before SUMO starts (the scenario, the controller, an artifact) raises other errors."""

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from tamna.signals.controller import ControllerKind, ControlSettings
-from tamna.signals.errors import NoSignalsError, SignalsError
+from tamna.signals.errors import NoSignalsError, SignalsError, SimulationFailed
 from tamna.signals.evaluation import NETWORK_PROGRAM, EpisodeSettings, RunResult
 from tamna.signals.metrics import never_inserted, read_tripinfo, read_vehicle_trips
 from tamna.signals.model import Intersection
@@ -82,7 +82,7 @@ def run_episode(
         except Exception as err:  # SUMO's own failures while running
             gone = sumo.failure(err) if isinstance(sumo, TraciSumo) else None  # the program itself went away
             message = sumo_access.error_message(error_log, TwinError(gone) if gone else err)
-            raise SignalsError(f"SUMO failed running {scenario.config}: {message}") from err
+            raise SimulationFailed(f"SUMO failed running {scenario.config}: {message}") from err
     pending: list[float] = []
     if not getattr(sumo, "writes_undeparted", True):  # an older SUMO: the vehicles it never inserted, counted
         pending = never_inserted(work_dir / TRIPINFO, scenario.route_files, begin_s=scenario.begin_s, end_s=end_s)
@@ -142,7 +142,7 @@ def run_episode_isolated(
                 outcome, payload = receiver.recv()
             except EOFError:  # the pipe closed without an answer: the child ended before sending one
                 process.join(timeout=5)
-                raise SignalsError(
+                raise SimulationFailed(
                     f"the episode on {scenario.config} ended without a result "
                     f"(its process exited with {process.exitcode} before running it)"
                 ) from None
@@ -158,8 +158,8 @@ def run_episode_isolated(
             # past the time limit; without one, only a child that could not start its work gets here (a script
             # that spawns episodes without an ``if __name__ == "__main__"`` guard)
             limit = f"within {timeout_s:g} s" if timeout_s is not None else "(its process did not start the episode)"
-            raise SignalsError(f"the episode on {scenario.config} did not end {limit}")
-        raise SignalsError(
+            raise SimulationFailed(f"the episode on {scenario.config} did not end {limit}")
+        raise SimulationFailed(
             f"the episode on {scenario.config} ended without a result (its process exited with {process.exitcode})"
         )
     finally:
